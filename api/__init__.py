@@ -1,0 +1,1 @@
+"""Interfaces of NestPatrol: the ``nestpatrol`` command line and (later) the HTTP API."""

@@ -1,0 +1,1 @@
+"""Violation detection: image sources, tiled inference, georeferencing, synthetic data, training."""

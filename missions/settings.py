@@ -1,0 +1,69 @@
+"""The one settings class of the ``nestpatrol`` deployable.
+
+Values come, in increasing precedence, from the defaults here, ``NESTPATROL_*`` environment
+variables and the command-line flags the CLI passes in. Nothing is read at import time:
+call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from missions.errors import MissionsError
+
+
+class Settings(BaseSettings):
+    """Validated configuration shared by the CLI, the workers and the server."""
+
+    model_config = SettingsConfigDict(env_prefix="NESTPATROL_", extra="forbid")
+
+    data_dir: Path = Field(
+        default=Path("nestpatrol-data"),
+        description="Where the SQLite file, imagery and reports live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/nestpatrol.db. "
+        "PostgreSQL + PostGIS in production: postgresql+psycopg://user@host/db.",
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="IANA zone of local time.")
+    cell_size_m: float = Field(default=100.0, gt=0, description="Unit-grid cell edge (m).")
+    ceiling_m: float = Field(
+        default=120.0, gt=0, description="Legal altitude ceiling above ground (m)."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'"
+            ) from e
+        return value
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force (the SQLite file in the data directory by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'nestpatrol.db').as_posix()}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, with explicit (non-``None``) overrides on top."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValueError as e:
+        raise MissionsError(f"invalid settings: {e}") from e

@@ -1,0 +1,1 @@
+"""Patrol: nest adapters, the controller, flight records, the simulated world, coverage."""
