@@ -1,0 +1,17 @@
+"""Alembic environment: runs on the engine handed over in ``config.attributes``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import missions.storage.models  # noqa: F401  (registers the tables)
+from missions.storage.base import Base
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()
