@@ -1,0 +1,1 @@
+"""Flight planning: camera geometry, coverage paths, transit, sorties, schedule, validation."""
