@@ -1,0 +1,1 @@
+"""The ``nestpatrol`` command line (typer + rich)."""

@@ -1,0 +1,1 @@
+"""The demo district: the real Panyu boundary with illustrative jurisdictions, areas and nests."""

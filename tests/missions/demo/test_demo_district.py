@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from missions.demo.district import CORE_AREA_M2, make_demo_district, place_nests
+from missions.grid import GridAttributes, assign_attributes, build_grid
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[object, object]:
+    district = make_demo_district()
+    grid = build_grid(district.boundary.geometry.iloc[0], 100)
+    cells = assign_attributes(
+        grid,
+        GridAttributes(
+            jurisdictions=district.jurisdictions,
+            priority_areas=district.priority,
+            nofly=district.nofly,
+        ),
+    )
+    return district, cells
+
+
+def test_layers_are_illustrative_and_complete(demo: tuple) -> None:  # type: ignore[type-arg]
+    district, cells = demo
+    assert len(district.jurisdictions) == 16
+    assert district.jurisdictions["illustrative"].all()
+    assert district.jurisdictions["name"].str.startswith("Illustrative").all()
+    assert all(name.startswith("Illustrative") for name in district.nofly["name"])
+    area = district.boundary.to_crs(district.crs).area.sum()
+    assert area / 1e6 == pytest.approx(519.5, abs=1.0)
+    # jurisdictions tile the district
+    jur = district.jurisdictions.to_crs(district.crs)
+    assert jur.area.sum() == pytest.approx(area, rel=1e-6)
+    core = district.priority.to_crs(district.crs)
+    assert core.area.iloc[0] == pytest.approx(CORE_AREA_M2, rel=1e-3)
+    assert cells["jurisdiction"].notna().all()
+    assert set(cells["priority"]) == {"core", "standard", "low"}
+
+
+def test_no_fly_zones_and_permits_lie_inside_the_district(demo: tuple) -> None:  # type: ignore[type-arg]
+    district, _ = demo
+    boundary = district.boundary.geometry.iloc[0]
+    assert shapely.within(np.asarray(district.nofly.geometry.values), boundary).all()
+    assert shapely.within(np.asarray(district.permits.geometry.values), boundary).all()
+
+
+def test_nests_are_spread_inside_and_clear_of_no_fly_zones(demo: tuple) -> None:  # type: ignore[type-arg]
+    district, cells = demo
+    nests = place_nests(cells, district.nofly)
+    assert [n.nest_id for n in nests] == [f"N{i:02d}" for i in range(1, 17)]
+    pts = shapely.points([(n.lon, n.lat) for n in nests])
+    assert shapely.within(pts, district.boundary.geometry.iloc[0]).all()
+    assert not shapely.intersects(
+        pts[:, None], np.asarray(district.nofly.geometry.values)[None, :]
+    ).any()
+    # deterministic
+    assert place_nests(cells, district.nofly) == nests
