@@ -1,0 +1,22 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what they need.
+.PHONY: demo test lint bench setup setup-dev
+
+setup:
+	scripts/setup.sh
+
+setup-dev:
+	scripts/setup.sh --dev
+
+demo: setup
+	.venv/bin/nestpatrol demo
+
+test: setup-dev
+	.venv/bin/python -m pytest
+
+lint: setup-dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+bench: setup-dev
+	.venv/bin/python benchmarks/grid.py
