@@ -15,6 +15,7 @@ import typer
 from api.cli import demo, geography, grid
 from api.cli.common import err_console
 from missions.errors import MissionsError
+from patrol.errors import PatrolError
 
 app = typer.Typer(
     name="nestpatrol",
@@ -27,7 +28,7 @@ app.command("demo")(demo.demo)
 app.add_typer(geography.app, name="import")
 app.add_typer(grid.app, name="grid")
 
-KNOWN_ERRORS: tuple[type[Exception], ...] = (MissionsError,)
+KNOWN_ERRORS: tuple[type[Exception], ...] = (MissionsError, PatrolError)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
