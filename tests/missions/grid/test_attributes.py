@@ -6,6 +6,7 @@ import pytest
 import shapely
 
 from missions.geo.crs import WGS84
+from missions.geo.layers import LAYER_COLUMNS, LayerKind
 from missions.grid import GridAttributes, assign_attributes, build_grid
 
 from .conftest import X0, Y0, metric_to_wgs
@@ -18,19 +19,7 @@ def frame(geoms: list[shapely.Geometry], **cols: list[object]) -> gpd.GeoDataFra
 
 
 def nofly_frame(geoms: list[shapely.Geometry], **over: list[object]) -> gpd.GeoDataFrame:
-    n = len(geoms)
-    cols: dict[str, list[object]] = {
-        k: [None] * n
-        for k in (
-            "name",
-            "floor_m",
-            "ceiling_m",
-            "active_from",
-            "active_to",
-            "daily_start",
-            "daily_end",
-        )
-    }
+    cols: dict[str, list[object]] = {c: [None] * len(geoms) for c in LAYER_COLUMNS[LayerKind.NOFLY]}
     cols.update(over)
     return frame(geoms, **cols)
 
