@@ -1,0 +1,46 @@
+"""How clues are clustered and judged: one frozen config, defaults from the design numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+__all__ = ["ClueConfig"]
+
+
+@dataclass(frozen=True)
+class ClueConfig:
+    """Clustering distances, night hours, the baseline policy and where crops go.
+
+    ``merge_distance_m``: two ground polygons of the same class this close (or overlapping) are
+    the same object. ``max_gap_s``: a sighting later than this after a clue's last sighting
+    starts a new clue (the object may have been removed and come back). Night hours wrap past
+    midnight when ``night_start`` is after ``night_end`` (the default 22:00–06:00).
+    """
+
+    merge_distance_m: float = 10.0
+    max_gap_s: float = 30 * 24 * 3600.0
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    night_start: time = time(22, 0)
+    night_end: time = time(6, 0)
+    baseline_on_first_observation: bool = True
+    evidence_dir: Path | None = None
+    crop_margin_frac: float = 0.25
+    crop_min_margin_px: int = 16
+    jpeg_quality: int = 85
+
+    def __post_init__(self) -> None:
+        if self.merge_distance_m < 0:
+            raise ValueError(f"merge_distance_m={self.merge_distance_m}: give metres ≥ 0")
+        if self.max_gap_s <= 0:
+            raise ValueError(f"max_gap_s={self.max_gap_s}: give a positive number of seconds")
+        if not 1 <= self.jpeg_quality <= 95:
+            raise ValueError(f"jpeg_quality={self.jpeg_quality}: give 1..95 (Pillow's range)")
+
+    def is_night(self, local: time) -> bool:
+        """Whether a local wall-clock time falls in the night window."""
+        if self.night_start <= self.night_end:
+            return self.night_start <= local < self.night_end
+        return local >= self.night_start or local < self.night_end

@@ -1,0 +1,156 @@
+"""The rules that decide whether a clue is a violation, each recorded with its reason.
+
+* inside a permit of the matching kind, valid when last seen → suppressed (``permit``);
+* waste inside a registered disposal site → suppressed (``disposal_site``);
+* machinery and muck trucks are activity: a violation (night construction) only when seen
+  within night hours without a valid night-work permit there (``night_hours``), else
+  suppressed (``daytime_activity`` / ``night_work_permit``);
+* a structure must be new: its place was observed clean before its first sighting
+  (``new_structure``); seen on the first observation of the place it becomes a ``baseline``
+  record (configurable), never a ticket.
+
+"Inside" means the clue's footprint centroid lies in the area: a polygon a few metres off a
+site edge still belongs to the site, and the test is the same on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import shapely
+
+from api.clues.config import ClueConfig
+from api.clues.detection import DetectionClass
+from api.clues.models import ClueStatus, RuleFiring, RuleName
+from missions.geo.layers import PermitKind
+
+__all__ = ["ClueCategory", "ClueFacts", "Judgement", "ObservedArea", "PermitArea", "judge"]
+
+
+class ClueCategory(StrEnum):
+    """What kind of violation an active clue is (the key of the ticket category table)."""
+
+    ILLEGAL_CONSTRUCTION = "illegal_construction"
+    NIGHT_CONSTRUCTION = "night_construction"
+    WASTE_DUMPING = "construction_waste_dumping"
+
+
+@dataclass(frozen=True)
+class PermitArea:
+    permit_no: str
+    kind: PermitKind
+    valid_from: datetime | None
+    valid_to: datetime | None
+    geom: shapely.Geometry
+
+    def valid_at(self, at: datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= at) and (
+            self.valid_to is None or at <= self.valid_to
+        )
+
+
+@dataclass(frozen=True)
+class ObservedArea:
+    geom: shapely.Geometry
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class ClueFacts:
+    """What the rules look at: class, WGS-84 footprint and when it was seen."""
+
+    detection_class: DetectionClass
+    footprint: shapely.Geometry
+    seen_at: Sequence[datetime]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: ClueStatus
+    category: ClueCategory | None
+    firings: list[RuleFiring]
+
+
+def judge(
+    facts: ClueFacts,
+    *,
+    permits: Sequence[PermitArea],
+    observed: Sequence[ObservedArea],
+    config: ClueConfig,
+) -> Judgement:
+    """Apply the rules of the clue's class and say what it is, with every reason."""
+    centre = shapely.centroid(facts.footprint)
+    last = max(facts.seen_at)
+    cls = facts.detection_class
+    if cls.is_activity:
+        return _activity(facts, centre, permits, config)
+    kind = PermitKind.DISPOSAL_SITE if cls is DetectionClass.CONSTRUCTION_WASTE else None
+    kind = kind or PermitKind.CONSTRUCTION
+    permit = _covering(permits, kind, centre, last)
+    if permit is not None:
+        rule = RuleName.DISPOSAL_SITE if kind is PermitKind.DISPOSAL_SITE else RuleName.PERMIT
+        what = "registered disposal site" if kind is PermitKind.DISPOSAL_SITE else "permit"
+        reason = f"inside {what} {permit.permit_no} ({kind.value}) valid on {last:%Y-%m-%d}"
+        return Judgement(ClueStatus.SUPPRESSED, None, [RuleFiring(rule=rule, reason=reason)])
+    if cls is DetectionClass.CONSTRUCTION_WASTE:
+        return Judgement(ClueStatus.ACTIVE, ClueCategory.WASTE_DUMPING, [])
+    return _structure(facts, centre, observed, config)
+
+
+def _covering(
+    permits: Sequence[PermitArea], kind: PermitKind, point: shapely.Point, at: datetime
+) -> PermitArea | None:
+    for p in permits:
+        if p.kind is kind and p.valid_at(at) and shapely.contains(p.geom, point):
+            return p
+    return None
+
+
+def _activity(
+    facts: ClueFacts, centre: shapely.Point, permits: Sequence[PermitArea], config: ClueConfig
+) -> Judgement:
+    night = [t for t in facts.seen_at if config.is_night(t.astimezone(config.tz).time())]
+    window = f"{config.night_start:%H:%M}–{config.night_end:%H:%M} {config.tz.key}"
+    if not night:
+        reason = f"all {len(facts.seen_at)} sighting(s) outside night hours ({window})"
+        firing = RuleFiring(rule=RuleName.DAYTIME_ACTIVITY, reason=reason)
+        return Judgement(ClueStatus.SUPPRESSED, None, [firing])
+    uncovered = [t for t in night if _covering(permits, PermitKind.NIGHT_WORK, centre, t) is None]
+    if not uncovered:
+        permit = _covering(permits, PermitKind.NIGHT_WORK, centre, night[-1])
+        number = permit.permit_no if permit else "?"
+        reason = f"{len(night)} night sighting(s) all inside night-work permit {number}"
+        firing = RuleFiring(rule=RuleName.NIGHT_WORK_PERMIT, reason=reason)
+        return Judgement(ClueStatus.SUPPRESSED, None, [firing])
+    first = min(uncovered).astimezone(config.tz)
+    reason = (
+        f"{len(uncovered)} sighting(s) within night hours ({window}), first at "
+        f"{first:%Y-%m-%d %H:%M} local, without a valid night-work permit"
+    )
+    firing = RuleFiring(rule=RuleName.NIGHT_HOURS, reason=reason)
+    return Judgement(ClueStatus.ACTIVE, ClueCategory.NIGHT_CONSTRUCTION, [firing])
+
+
+def _structure(
+    facts: ClueFacts, centre: shapely.Point, observed: Sequence[ObservedArea], config: ClueConfig
+) -> Judgement:
+    first = min(facts.seen_at)
+    before = [o for o in observed if o.observed_at < first and shapely.contains(o.geom, centre)]
+    if before:
+        clean = max(o.observed_at for o in before)
+        reason = f"place observed clean on {clean:%Y-%m-%d %H:%M} UTC, structure first seen after"
+        firing = RuleFiring(rule=RuleName.NEW_STRUCTURE, reason=reason)
+        return Judgement(ClueStatus.ACTIVE, ClueCategory.ILLEGAL_CONSTRUCTION, [firing])
+    if not config.baseline_on_first_observation:
+        reason = "no earlier observation of the place; baseline policy is off, treated as new"
+        firing = RuleFiring(rule=RuleName.NEW_STRUCTURE, reason=reason)
+        return Judgement(ClueStatus.ACTIVE, ClueCategory.ILLEGAL_CONSTRUCTION, [firing])
+    reason = (
+        f"present on the first observation of the place ({first:%Y-%m-%d %H:%M} UTC): "
+        "recorded as baseline, not a new structure"
+    )
+    firing = RuleFiring(rule=RuleName.BASELINE, reason=reason)
+    return Judgement(ClueStatus.BASELINE, None, [firing])

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shapely
+from PIL import Image
+from sqlalchemy import Engine, select
+
+from api.clues import (
+    ClueConfig,
+    ClueRow,
+    ClueStatus,
+    Detection,
+    RuleName,
+    SightingRow,
+    ingest_detections,
+)
+from missions.storage import session_scope
+
+from .conftest import feature, save_permits, square
+
+DAY = "2026-11-23T02:00:00Z"  # 10:00 in Shanghai
+NIGHT = "2026-11-23T15:30:00Z"  # 23:30 in Shanghai
+
+
+def ingest(engine: Engine, *features: dict[str, Any], **kw: Any) -> list[ClueRow]:
+    dets = [Detection.from_geojson_feature(f, i) for i, f in enumerate(features)]
+    config = kw.pop("config", ClueConfig())
+    report = ingest_detections(engine, detections=dets, config=config, **kw)
+    with session_scope(engine) as s:
+        return [s.get_one(ClueRow, i) for i in report.clue_ids]
+
+
+def rules(row: ClueRow) -> list[str]:
+    return [r["rule"] for r in row.rules]
+
+
+def test_repeated_sightings_merge_and_raise_confidence(
+    engine: Engine, around: shapely.Polygon
+) -> None:
+    observed = [(around, datetime(2026, 11, 1, tzinfo=UTC), "earlier-flight")]
+    (first,) = ingest(engine, feature("illegal_structure", DAY, score=0.6), observed=observed)
+    assert first.status == ClueStatus.ACTIVE
+    assert rules(first) == [RuleName.NEW_STRUCTURE]
+    assert first.confidence == pytest.approx(0.6)
+    # a later flight: 4 m away, another frame → the same clue, more confident
+    (again,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 4.0, score=0.6))
+    assert again.id == first.id
+    assert again.sighting_count == 2
+    assert again.confidence == pytest.approx(0.84)
+    # 60 m away is another object
+    (other,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 60.0))
+    assert other.id != first.id
+
+
+def test_structure_on_the_first_observation_is_a_baseline(engine: Engine) -> None:
+    (row,) = ingest(engine, feature("illegal_structure", DAY))
+    assert row.status == ClueStatus.BASELINE
+    assert "first observation" in row.rules[0]["reason"]
+    (row2,) = ingest(
+        engine,
+        feature("illegal_structure", DAY, 500.0),
+        config=ClueConfig(baseline_on_first_observation=False),
+    )
+    assert row2.status == ClueStatus.ACTIVE
+
+
+def test_permits_suppress_structures_and_disposal_sites_suppress_waste(
+    engine: Engine, around: shapely.Polygon
+) -> None:
+    save_permits(
+        engine,
+        [
+            ("P-1", "construction", around, None),
+            ("P-2", "disposal_site", square(300.0, -100.0, 200.0), None),
+            ("P-3", "construction", square(1000.0, 0.0, 50.0), datetime(2026, 6, 1, tzinfo=UTC)),
+        ],
+    )
+    s, w, expired, loose = ingest(
+        engine,
+        feature("illegal_structure", DAY),
+        feature("construction_waste", DAY, 350.0),
+        feature("illegal_structure", DAY, 1010.0),
+        feature("construction_waste", DAY, 700.0),
+        config=ClueConfig(baseline_on_first_observation=False),
+    )
+    assert (s.status, rules(s)) == (ClueStatus.SUPPRESSED, [RuleName.PERMIT])
+    assert "P-1" in s.rules[0]["reason"]
+    assert (w.status, rules(w)) == (ClueStatus.SUPPRESSED, [RuleName.DISPOSAL_SITE])
+    assert expired.status == ClueStatus.ACTIVE  # P-3 expired before the sighting
+    assert (loose.status, loose.category) == (ClueStatus.ACTIVE, "construction_waste_dumping")
+
+
+def test_machinery_is_night_construction_only_at_night_without_permit(
+    engine: Engine, around: shapely.Polygon
+) -> None:
+    save_permits(engine, [("N-1", "night_work", around, None)])
+    day, night_permitted, night = ingest(
+        engine,
+        feature("construction_machinery", DAY, 1000.0),
+        feature("construction_machinery", NIGHT),
+        feature("muck_truck", NIGHT, 2000.0),
+    )
+    assert (day.status, rules(day)) == (ClueStatus.SUPPRESSED, [RuleName.DAYTIME_ACTIVITY])
+    assert rules(night_permitted) == [RuleName.NIGHT_WORK_PERMIT]
+    assert night_permitted.status == ClueStatus.SUPPRESSED
+    assert (night.status, night.category) == (ClueStatus.ACTIVE, "night_construction")
+    assert "23:30 local" in night.rules[0]["reason"]
+
+
+def test_night_hours_are_configurable(engine: Engine) -> None:
+    from datetime import time
+
+    config = ClueConfig(night_start=time(9, 0), night_end=time(11, 0))
+    (row,) = ingest(engine, feature("construction_machinery", DAY), config=config)
+    assert row.status == ClueStatus.ACTIVE
+
+
+def test_evidence_crop_is_stored_by_content_hash(engine: Engine, tmp_path: Path) -> None:
+    frame = tmp_path / "frames" / "f1.png"
+    frame.parent.mkdir()
+    Image.new("RGB", (200, 100), (40, 120, 200)).save(frame)
+    evidence = tmp_path / "evidence"
+    config = ClueConfig(evidence_dir=evidence, baseline_on_first_observation=False)
+    with_frame = feature(
+        "construction_waste", DAY, frame_path="f1.png", pixel_box=[50, 20, 90, 60], source="f1"
+    )
+    no_frame = feature(
+        "construction_waste", DAY, 5000.0, frame_path="gone.png", pixel_box=[1, 1, 5, 5]
+    )
+    ingest(engine, with_frame, no_frame, config=config, frames_root=frame.parent)
+    with session_scope(engine) as s:
+        sightings = {r.source: r for r in s.scalars(select(SightingRow))}
+    stored = sightings["f1"]
+    assert stored.crop_path is not None
+    crop = evidence / stored.crop_path
+    assert hashlib.sha256(crop.read_bytes()).hexdigest() == stored.crop_sha256
+    with Image.open(crop) as img:
+        assert img.format == "JPEG"
+        assert img.size == (40 + 2 * 16, 40 + 2 * 16)  # 25 % of 40 px < 16 px minimum margin
+    missing = next(r for k, r in sightings.items() if k != "f1")
+    assert (missing.crop_path, missing.frame_path) == (None, "gone.png")
