@@ -14,25 +14,30 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
+from pyproj import CRS
 
 from missions.fleet import Nest
 from missions.geo.crs import WGS84
 
-__all__ = ["CLASS_COLOURS", "render_grid_map"]
+__all__ = ["CLASS_COLOURS", "cell_raster", "draw_nests", "render_grid_map"]
 
 CLASS_COLOURS = {"core": "#d7301f", "standard": "#fdae61", "low": "#abd9e9"}
 
 
-def _class_raster(
-    cells: gpd.GeoDataFrame, size_m: float
+def cell_raster(
+    cells: gpd.GeoDataFrame, values: np.ndarray, size_m: float
 ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """``values`` (one per cell) on the grid lattice, south row first; NaN where no cell.
+
+    Returns the raster and its extent (left, right, bottom, top) in the cells' metric CRS.
+    """
     rows, cols = cells["row"].to_numpy(), cells["col"].to_numpy()
     r0, c0 = rows.min(), cols.min()
     raster = np.full((rows.max() - r0 + 1, cols.max() - c0 + 1), np.nan)
-    code = cells["priority"].map({k: i for i, k in enumerate(CLASS_COLOURS)}).to_numpy(float)
-    raster[rows - r0, cols - c0] = code
+    raster[rows - r0, cols - c0] = values
     extent = (
         float(c0 * size_m),
         float((cols.max() + 1) * size_m),
@@ -54,7 +59,8 @@ def render_grid_map(
 ) -> Path:
     """Write a PNG of metric ``cells`` coloured by class. Returns the path written."""
     crs = cells.crs
-    raster, extent = _class_raster(cells, cell_size_m)
+    codes = cells["priority"].map({k: i for i, k in enumerate(CLASS_COLOURS)}).to_numpy(float)
+    raster, extent = cell_raster(cells, codes, cell_size_m)
     fig, ax = plt.subplots(figsize=(10, 9), dpi=120)
     ax.imshow(
         raster,
@@ -73,12 +79,7 @@ def render_grid_map(
         )
     handles = [Patch(color=c, label=f"{k} cells") for k, c in CLASS_COLOURS.items()]
     if nests:
-        pts = gpd.GeoSeries(
-            gpd.points_from_xy([n.lon for n in nests], [n.lat for n in nests]), crs=WGS84
-        ).to_crs(crs)
-        ax.scatter(pts.x, pts.y, marker="^", s=60, c="#1a1a1a", edgecolors="white", zorder=5)
-        for n, x, y in zip(nests, pts.x, pts.y, strict=True):
-            ax.annotate(n.nest_id, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+        draw_nests(ax, nests, crs)
         handles.append(Patch(color="#1a1a1a", label="nests"))
     if nofly is not None and len(nofly):
         handles.append(
@@ -95,3 +96,13 @@ def render_grid_map(
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def draw_nests(ax: Axes, nests: list[Nest], crs: CRS) -> None:
+    """Nests as labelled triangles on a map drawn in ``crs``."""
+    lon = [n.lon for n in nests]
+    lat = [n.lat for n in nests]
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(crs)
+    ax.scatter(pts.x, pts.y, marker="^", s=60, c="#1a1a1a", edgecolors="white", zorder=5)
+    for n, x, y in zip(nests, pts.x, pts.y, strict=True):
+        ax.annotate(n.nest_id, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
