@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from missions.errors import MissionsError
+
+DEV_SECRET = "nestpatrol-dev-secret-not-for-production"
 
 
 class Settings(BaseSettings):
@@ -36,6 +38,24 @@ class Settings(BaseSettings):
     ceiling_m: float = Field(
         default=120.0, gt=0, description="Legal altitude ceiling above ground (m)."
     )
+    dev_mode: bool = Field(
+        default=False, description="Development mode: allows the built-in secret key."
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET),
+        description="Signs access tokens; must be set (32+ characters) outside dev mode.",
+    )
+    token_ttl_s: int = Field(default=900, gt=0, description="Access-token lifetime (s).")
+    login_attempts_per_minute: int = Field(default=10, gt=0)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    host: str = Field(default="127.0.0.1", description="Address `nestpatrol serve` binds.")
+    port: int = Field(default=8000, gt=0, lt=65536)
+    tile_url: str | None = Field(
+        default=None,
+        description="Optional basemap tile URL template for the web map ({z}/{x}/{y}); "
+        "default none: the map shows district and jurisdiction outlines only.",
+    )
+    tile_attribution: str = Field(default="", description="Attribution shown for the basemap.")
 
     @field_validator("timezone")
     @classmethod
@@ -47,6 +67,18 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'"
             ) from e
         return value
+
+    def check_server_secret(self) -> None:
+        """Refuse to serve with the built-in secret (or a short one) outside dev mode."""
+        secret = self.secret_key.get_secret_value()
+        if self.dev_mode:
+            return
+        if secret == DEV_SECRET or len(secret) < 32:
+            raise MissionsError(
+                "refusing to start: NESTPATROL_SECRET_KEY is the built-in development secret or "
+                'shorter than 32 characters; set a random one (e.g. `python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))"`) or pass --dev for a local trial'
+            )
 
     @property
     def db_url(self) -> str:

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from api.cli.common import DataDirOption, DbOption, console, engine_for, settings_for
+from api.cli.demo_users import ensure_demo_users
 from api.cli.grid import stats_table
+from api.cli.server import serve
 from missions.flows.demo import DemoSetup, init_demo
 from missions.flows.grid import grid_stats
 from missions.maps import render_grid_map
@@ -53,10 +56,13 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after the report (for scripts and tests).")
+    ] = False,
     db: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Set up the demo district and run the pipeline on it, printing a summary and a map."""
+    """Set up the demo district, run the pipeline, report, then serve the web map (dev mode)."""
     settings = settings_for(db, data_dir)
     out_dir = out or settings.data_dir / "demo"
     console.rule("[bold]NestPatrol demo: Panyu District (boundary real, other layers illustrative)")
@@ -80,3 +86,13 @@ def demo(
         jurisdictions=setup.district.jurisdictions,
     )
     console.print(f"[green]map[/] {png}")
+    users = ensure_demo_users(engine_for(settings), out_dir / "demo-users.json")
+    table = Table(title="Demo users (local trial; passwords in demo-users.json)")
+    table.add_column("user")
+    table.add_column("password")
+    for name, password in users.items():
+        table.add_row(name, password)
+    console.print(table)
+    if no_serve:
+        return
+    serve(dev=True, host=None, port=None, db=db, data_dir=data_dir)

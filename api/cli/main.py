@@ -12,8 +12,10 @@ from collections.abc import Sequence
 import click
 import typer
 
-from api.cli import demo, geography, grid
+from api.cli import coverage, demo, geography, grid, server
+from api.cli import tickets as tickets_cli
 from api.cli.common import err_console
+from api.errors import ApiError
 from missions.errors import MissionsError
 from patrol.errors import PatrolError
 
@@ -27,8 +29,12 @@ app.command("init")(demo.init)
 app.command("demo")(demo.demo)
 app.add_typer(geography.app, name="import")
 app.add_typer(grid.app, name="grid")
+app.add_typer(coverage.app, name="coverage")
+app.command("serve")(server.serve)
+app.add_typer(server.users, name="users")
+tickets_cli.mount(app)
 
-KNOWN_ERRORS: tuple[type[Exception], ...] = (MissionsError, PatrolError)
+KNOWN_ERRORS: tuple[type[Exception], ...] = (MissionsError, PatrolError, ApiError)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

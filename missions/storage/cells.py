@@ -120,13 +120,30 @@ def load_grid_info(engine: Engine) -> GridInfo | None:
 
 
 def load_cells(
-    engine: Engine, *, bbox: BBox | None = None, jurisdiction: str | None = None
+    engine: Engine,
+    *,
+    bbox: BBox | None = None,
+    jurisdiction: str | None = None,
+    priority: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Cells (WGS-84) intersecting ``bbox`` and/or in ``jurisdiction``; all cells by default."""
+    """Cells (WGS-84) intersecting ``bbox`` and/or in ``jurisdiction``/``priority``.
+
+    Ordered by ``cell_id``; ``after``/``limit`` give keyset pages (a page may hold fewer than
+    ``limit`` cells on SQLite, where the exact bbox test runs after the indexed prefilter; the
+    next page starts after ``attrs["last_scanned"]``; ``attrs["scanned"]`` counts the rows read).
+    """
     cols = [getattr(Cell, c) for c in CELL_COLUMNS]
     query = select(*cols, Cell.geom).order_by(Cell.cell_id)
     if jurisdiction is not None:
         query = query.where(Cell.jurisdiction == jurisdiction)
+    if priority is not None:
+        query = query.where(Cell.priority == priority)
+    if after is not None:
+        query = query.where(Cell.cell_id > after)
+    if limit is not None:
+        query = query.limit(limit)
     box = None
     if bbox is not None:
         box = shapely.box(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat)
@@ -147,6 +164,9 @@ def load_cells(
     data = {c: [r[i] for r in rows] for i, c in enumerate(CELL_COLUMNS)}
     geoms = np.asarray([r[-1] for r in rows], dtype=object)
     frame = gpd.GeoDataFrame(data, columns=list(CELL_COLUMNS), geometry=geoms, crs=WGS84)
+    last = str(rows[-1][0]) if rows else None
     if box is not None and engine.dialect.name != "postgresql" and len(frame):
         frame = frame[shapely.intersects(geoms, box)].reset_index(drop=True)
+    frame.attrs["last_scanned"] = last
+    frame.attrs["scanned"] = len(rows)
     return frame

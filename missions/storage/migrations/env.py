@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+import api.auth.models  # (registers users, API keys, audit log)
+import api.models  # noqa: F401  (registers the clue, ticket and dispatch tables)
 import missions.storage.models  # noqa: F401  (registers the tables)
+import patrol.storage.models  # noqa: F401  (flights, frames, sightings)
 from missions.storage.base import Base
 
 engine = context.config.attributes["engine"]

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 import shapely
 
+from api.auth.service import authenticate
 from api.cli.main import run
 from missions.demo.district import demo_boundary_path
+from missions.storage import make_engine
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -129,13 +131,20 @@ def test_errors_are_clean_and_name_the_fix(
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, text = cli(capsys, "demo", "--data-dir", str(tmp_path))
+    code, text = cli(capsys, "demo", "--no-serve", "--data-dir", str(tmp_path))
     assert code == 0, text
+    assert "officer" in text
+    assert "planner" in text
     assert "52,378 cells" in text
     assert "ILL-16" in text
     png = tmp_path / "demo" / "district_map.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # idempotent: a second run replaces, it does not duplicate
-    code, text = cli(capsys, "demo", "--data-dir", str(tmp_path))
+    code, text = cli(capsys, "demo", "--no-serve", "--data-dir", str(tmp_path))
     assert code == 0
     assert "52,378 cells" in text
+    # demo users keep their passwords across runs and can log in
+    users = json.loads((tmp_path / "demo" / "demo-users.json").read_text())
+    engine = make_engine(f"sqlite:///{tmp_path / 'nestpatrol.db'}")
+    assert authenticate(engine, username="officer", password=users["officer"]) is not None
+    engine.dispose()

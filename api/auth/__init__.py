@@ -1,0 +1,1 @@
+"""Users, roles, access tokens, API keys and the audit log."""

@@ -1,0 +1,1 @@
+"""HTTP surface of the geography, the grid and the nests (read side)."""
