@@ -37,6 +37,13 @@ if [ "$want" != "$have" ]; then
   echo "$want" > .venv/.nestpatrol-stamp
 fi
 
+# Debian's Chromium for the web-map browser tests (Playwright drives it; no browser download)
+if [ "$postgis" = 1 ] && ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian's chromium for the browser tests"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 # PostGIS for the PostgreSQL backend tests, from Debian's packages
 if [ "$postgis" = 1 ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1; then
   major=$(psql -h 127.0.0.1 -U postgres -tAc 'show server_version_num' 2>/dev/null | cut -c1-2 || true)

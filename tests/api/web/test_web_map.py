@@ -1,0 +1,223 @@
+"""The web map in a real headless Chromium (Debian's), driven by Playwright, against the served app.
+
+Screenshots go to test-artifacts/web/. Skipped, with the reason printed, only when Chromium or
+Playwright is missing (scripts/setup.sh --dev installs both).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+import uvicorn
+
+from api.auth.models import Role
+from api.auth.service import create_user
+from api.http.app import create_app
+from missions.fleet import DroneProfile, Nest
+from missions.flows.grid import build_and_store
+from missions.geo.crs import WGS84
+from missions.geo.layers import LayerKind
+from missions.settings import Settings
+from missions.storage import make_engine, save_layer, save_nests, upgrade
+from patrol.storage import FlightRecord, FrameRecord, record_flight
+
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
+PASSWORD = "a long enough password"
+DISTRICT = shapely.box(113.30, 22.90, 113.32, 22.915)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    halves = [
+        shapely.box(113.30, 22.90, 113.31, 22.915),
+        shapely.box(113.31, 22.90, 113.32, 22.915),
+    ]
+    save_layer(
+        engine,
+        LayerKind.BOUNDARY,
+        gpd.GeoDataFrame({"name": ["D"]}, geometry=[DISTRICT], crs=WGS84),
+        source="t",
+    )
+    save_layer(
+        engine,
+        LayerKind.JURISDICTIONS,
+        gpd.GeoDataFrame(
+            {
+                "code": ["J1", "J2"],
+                "name": ["West", "East"],
+                "level": ["street"] * 2,
+                "dispatch_contact": [None] * 2,
+                "illustrative": [True] * 2,
+            },
+            geometry=halves,
+            crs=WGS84,
+        ),
+        source="t",
+    )
+    save_layer(
+        engine,
+        LayerKind.NOFLY,
+        gpd.GeoDataFrame(
+            {
+                "name": ["Heliport"],
+                "floor_m": [None],
+                "ceiling_m": [None],
+                "active_from": [None],
+                "active_to": [None],
+                "daily_start": [None],
+                "daily_end": [None],
+            },
+            geometry=[shapely.Point(113.315, 22.91).buffer(0.002)],
+            crs=WGS84,
+        ),
+        source="t",
+    )
+    build_and_store(engine, cell_size_m=100)
+    save_nests(engine, [Nest("N01", 113.305, 22.905, 5.0), Nest("N02", 113.317, 22.904, 5.0)])
+    now = datetime.now(UTC)
+    frames = [
+        FrameRecord(
+            f"f{i}",
+            now - timedelta(hours=h),
+            shapely.box(113.301 + i * 0.004, 22.901, 113.305 + i * 0.004, 22.909),
+        )
+        for i, h in enumerate((1, 5, 30))
+    ]
+    record_flight(
+        engine, FlightRecord("F1", now - timedelta(hours=30), now - timedelta(hours=1)), frames
+    )
+    for name, role, jur in (
+        ("planner", Role.PLANNER, []),
+        ("dispatcher", Role.DISPATCHER, []),
+        ("officer", Role.OFFICER, ["J1"]),
+    ):
+        create_user(
+            engine, username=name, password=PASSWORD, role=role, jurisdictions=jur, actor="test"
+        )
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}"
+    seed(url)
+    port = free_port()
+    app = create_app(Settings(database_url=url, dev_mode=True))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start within 15 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str) -> Iterator[object]:
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def logged_in(browser: object, base_url: str, user: str) -> object:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page.goto(base_url + "/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    return page
+
+
+def test_login_rejects_a_wrong_password(browser: object, base_url: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(base_url + "/")
+    assert page.url.endswith("/app/")
+    page.fill("input[name=username]", "planner")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    page.wait_for_function("document.getElementById('login-error').textContent.length > 0")
+    assert "wrong user name or password" in page.inner_text("#login-error")
+    page.screenshot(path=str(ARTIFACTS / "login-error.png"))
+    page.close()
+
+
+def test_planner_sees_coverage_cells_and_tables(browser: object, base_url: str) -> None:
+    page = logged_in(browser, base_url, "planner")
+    assert "planner (planner)" in page.inner_text("#whoami")
+    drawn = page.evaluate("state.layers.coverage.getLayers().length")
+    assert drawn > 20
+    colours = page.evaluate(
+        "new Set(state.layers.coverage.getLayers().map(l => l.options.color)).size"
+    )
+    assert colours >= 3  # seen 1 h, 5 h, 30 h ago and never
+    assert "cells in view" in page.inner_text("#status")
+    page.screenshot(path=str(ARTIFACTS / "planner-map.png"))
+    page.click("#tabs button[data-view=coverage]")
+    page.wait_for_selector("#coverage-class tr:nth-child(2)")
+    assert "standard" in page.inner_text("#coverage-class")
+    assert "J1" in page.inner_text("#coverage-jurisdiction")
+    page.screenshot(path=str(ARTIFACTS / "planner-coverage.png"))
+    page.close()
+
+
+def test_dispatcher_sees_nests_with_reach(browser: object, base_url: str) -> None:
+    page = logged_in(browser, base_url, "dispatcher")
+    assert page.evaluate("state.layers.nests.getLayers().length") == 2
+    page.click("#tabs button[data-view=dispatch]")
+    page.wait_for_selector("#nests-table tr:nth-child(3)")
+    text = page.inner_text("#nests-table")
+    profile = DroneProfile()
+    reach = round((300 - profile.launch_overhead_s) * profile.max_speed_mps)
+    assert "N01" in text
+    assert "N02" in text
+    assert str(reach) in text
+    page.screenshot(path=str(ARTIFACTS / "dispatcher-nests.png"))
+    page.close()
+
+
+def test_officer_can_log_in_and_out(browser: object, base_url: str) -> None:
+    page = logged_in(browser, base_url, "officer")
+    assert "officer (officer)" in page.inner_text("#whoami")
+    page.click("#logout")
+    assert page.is_visible("#login-form")
+    page.close()
