@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,11 @@ from rich.table import Table
 from api.cli.common import DataDirOption, DbOption, console, engine_for, settings_for
 from api.cli.demo_users import ensure_demo_users
 from api.cli.grid import stats_table
+from api.cli.plan import capacity_line, metrics_table, reach_line
 from api.cli.server import serve
 from missions.flows.demo import DemoSetup, init_demo
 from missions.flows.grid import grid_stats
+from missions.flows.plan import plan_day, reach, write_day
 from missions.maps import render_grid_map
 from missions.settings import Settings
 from missions.storage import upgrade
@@ -86,6 +89,7 @@ def demo(
         jurisdictions=setup.district.jurisdictions,
     )
     console.print(f"[green]map[/] {png}")
+    _plan_demo(settings, out_dir)
     users = ensure_demo_users(engine_for(settings), out_dir / "demo-users.json")
     table = Table(title="Demo users (local trial; passwords in demo-users.json)")
     table.add_column("user")
@@ -96,3 +100,21 @@ def demo(
     if no_serve:
         return
     serve(dev=True, host=None, port=None, db=db, data_dir=data_dir)
+
+
+def _plan_demo(settings: Settings, out_dir: Path) -> None:
+    """Plan the next 24 h for the demo fleet; print ours vs baseline vs capacity, and reach."""
+    engine = engine_for(settings)
+    start = datetime.now(settings.tz).replace(minute=0, second=0, microsecond=0) + timedelta(
+        hours=1
+    )
+    console.rule("[bold]24 h patrol plan")
+    with console.status("planning the fleet and scheduling 24 h"):
+        day = plan_day(engine, start=start, hours=24.0, tz=settings.tz)
+    write_day(day, out_dir / "plan")
+    console.print(metrics_table(day))
+    console.print(capacity_line(day))
+    with console.status("computing the 5-minute reach"):
+        result = reach(engine, tz=settings.tz, png=out_dir / "reach.png")
+    console.print(reach_line(result))
+    console.print(f"[green]plan[/] {out_dir / 'plan'} (schedule.json, sorties.geojson, PNG)")

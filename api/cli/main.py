@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from api.cli import coverage, demo, geography, grid, server
+from api.cli import coverage, demo, geography, grid, plan, server
 from api.cli import tickets as tickets_cli
 from api.cli.common import err_console
 from api.errors import ApiError
@@ -29,6 +29,7 @@ app.command("init")(demo.init)
 app.command("demo")(demo.demo)
 app.add_typer(geography.app, name="import")
 app.add_typer(grid.app, name="grid")
+app.add_typer(plan.app, name="plan")
 app.add_typer(coverage.app, name="coverage")
 app.command("serve")(server.serve)
 app.add_typer(server.users, name="users")

@@ -138,3 +138,23 @@ class NestRow(Base):
     battery_mode: Mapped[str] = mapped_column(String(16))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
     geom: Mapped[shapely.Geometry] = mapped_column(GeometryType("POINT"))
+
+
+class SortieRow(Base):
+    """A planned sortie: waypoints (JSON, WGS-84, heights above the nest) and its path."""
+
+    __tablename__ = "sorties"
+    __table_args__ = (
+        gist("sorties"),
+        Index("ix_sorties_nest_start", "nest_id", "planned_start"),
+    )
+
+    sortie_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nest_id: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(16))
+    planned_start: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    duration_s: Mapped[float] = mapped_column(Float)
+    cell_ids: Mapped[list[str]] = mapped_column(JSON)
+    waypoints: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    geom: Mapped[shapely.Geometry] = mapped_column(GeometryType("LINESTRING"))

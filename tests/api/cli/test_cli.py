@@ -139,11 +139,13 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "ILL-16" in text
     png = tmp_path / "demo" / "district_map.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # idempotent: a second run replaces, it does not duplicate
-    code, text = cli(capsys, "demo", "--no-serve", "--data-dir", str(tmp_path))
-    assert code == 0
-    assert "52,378 cells" in text
-    # demo users keep their passwords across runs and can log in
+    assert "24 h schedule: ours vs naive round-robin baseline" in text
+    assert "capacity bound" in text
+    assert "5-minute reach" in text
+    plan = json.loads((tmp_path / "demo" / "plan" / "schedule.json").read_text())
+    assert plan["metrics"]["ours"]["sorties"] > 100
+    assert (tmp_path / "demo" / "reach.png").stat().st_size > 10_000
+    # demo users can log in with the printed passwords
     users = json.loads((tmp_path / "demo" / "demo-users.json").read_text())
     engine = make_engine(f"sqlite:///{tmp_path / 'nestpatrol.db'}")
     assert authenticate(engine, username="officer", password=users["officer"]) is not None

@@ -58,3 +58,17 @@ def test_nests_are_spread_inside_and_clear_of_no_fly_zones(demo: tuple) -> None:
     ).any()
     # deterministic
     assert place_nests(cells, district.nofly) == nests
+
+
+def test_init_demo_is_idempotent(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from missions.flows.demo import init_demo
+    from missions.storage import load_cells, load_nests, make_engine
+
+    engine = make_engine(f"sqlite:///{Path(str(tmp_path)) / 'demo.db'}")
+    first = init_demo(engine, cell_size_m=500.0)
+    second = init_demo(engine, cell_size_m=500.0)
+    assert len(load_cells(engine)) == len(first.built.cells) == len(second.built.cells)
+    assert load_nests(engine) == first.nests == second.nests
+    engine.dispose()
