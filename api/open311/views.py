@@ -18,6 +18,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.auth.models import Role
+from api.auth.security import Principal
+from api.auth.service import principal_for_key
 from api.errors import ApiError, CategoryTableError, IdempotencyConflictError, NotFoundError
 from api.open311 import service
 from api.open311.models import CreatedRequest, CreateRequest, Open311Status
@@ -26,6 +29,21 @@ from api.tickets.categories import CategoryTable, load_category_table
 __all__ = ["router"]
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+_NO_KEY = (
+    "requests need an api_key (query or form parameter, or the X-API-Key header) from an admin "
+    "(POST /api/v1/api-keys); officers use the ticket views instead"
+)
+
+
+def _caller(engine: Engine, key: str | None) -> Principal | None:
+    """The machine client behind ``api_key``; officers are refused (their scope is per ticket)."""
+    if not key:
+        return None
+    found = principal_for_key(engine, key)
+    if found is None or found.role is Role.OFFICER:
+        return None
+    return found
 
 
 def _engine(request: Request) -> Engine:
@@ -76,9 +94,12 @@ async def post_request(
             params = json.loads(raw)
         else:
             params = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        key = params.pop("api_key", None) or request.headers.get("x-api-key")
         req = CreateRequest.model_validate(params)
     except (ValueError, ValidationError) as e:
         return _error(400, f"bad request parameters ({e}); send service_code, lat and long")
+    if _caller(engine, key) is None:
+        return _error(403, _NO_KEY)
     try:
         ticket_id, replayed = await run_in_threadpool(
             service.create_request, engine, req=req, table=table, idempotency_key=idempotency_key
@@ -93,14 +114,18 @@ async def post_request(
 
 @router.get("/requests.json", response_model=None)
 def get_requests(
+    request: Request,
     engine: EngineDep,
     table: TableDep,
+    api_key: str | None = None,
     service_request_id: str | None = None,
     service_code: str | None = None,
     status: str | None = None,
     start_date: datetime | None = None,
     end_date: datetime | None = None,
 ) -> JSONResponse | list[dict[str, Any]]:
+    if _caller(engine, api_key or request.headers.get("x-api-key")) is None:
+        return _error(403, _NO_KEY)
     try:
         ids = [int(x) for x in _split(service_request_id)]
         statuses = [Open311Status(x) for x in _split(status)]
@@ -120,8 +145,14 @@ def get_requests(
 
 @router.get("/requests/{request_id}.json", response_model=None)
 def get_request(
-    request_id: str, engine: EngineDep, table: TableDep
+    request_id: str,
+    request: Request,
+    engine: EngineDep,
+    table: TableDep,
+    api_key: str | None = None,
 ) -> JSONResponse | list[dict[str, Any]]:
+    if _caller(engine, api_key or request.headers.get("x-api-key")) is None:
+        return _error(403, _NO_KEY)
     if not request_id.isdigit():
         return _error(404, f"no service request {request_id!r}; ids are integers")
     with Session(engine) as session:

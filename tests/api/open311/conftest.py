@@ -17,14 +17,28 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-__all__ = ["TestClient", "client", "engine", "module_engine"]
+__all__ = ["TestClient", "bare_client", "client", "engine", "module_engine"]
 
 
 @pytest.fixture
-def client(engine: Engine) -> TestClient:
+def bare_client(engine: Engine) -> TestClient:
+    """A client that sends no credentials."""
     from api.open311.views import router
 
     app = FastAPI()
     app.state.engine = engine
     app.include_router(router)
     return TestClient(app)
+
+
+@pytest.fixture
+def client(bare_client: TestClient, engine: Engine) -> TestClient:
+    """A client sending a dispatch system's API key, as Open311 consumers do."""
+    from api.auth.models import Role
+    from api.auth.service import create_api_key
+
+    key = create_api_key(
+        engine, name="dispatch hub", role=Role.DISPATCHER, jurisdictions=[], actor="t"
+    )
+    bare_client.headers["X-API-Key"] = key
+    return bare_client

@@ -76,3 +76,27 @@ def test_errors_are_georeport_error_lists(client: TestClient) -> None:
     assert r.json()[0]["code"] == 400
     assert client.get("/open311/v2/requests/424242.json").status_code == 404
     assert client.get("/open311/v2/requests.json", params={"status": "pending"}).status_code == 400
+
+
+def test_requests_need_a_non_officer_api_key(bare_client: TestClient, engine: Engine) -> None:
+    from api.auth.models import Role
+    from api.auth.service import create_api_key
+
+    assert bare_client.get("/open311/v2/services.json").status_code == 200  # public catalogue
+    for call in (
+        lambda h: bare_client.get("/open311/v2/requests.json", headers=h),
+        lambda h: bare_client.get("/open311/v2/requests/1.json", headers=h),
+        lambda h: bare_client.post("/open311/v2/requests.json", data=FORM, headers=h),
+    ):
+        refused = call({})
+        assert refused.status_code == 403
+        assert "api_key" in refused.json()[0]["description"]
+    officer = create_api_key(engine, name="o", role=Role.OFFICER, jurisdictions=["J1"], actor="t")
+    assert (
+        bare_client.get("/open311/v2/requests.json", headers={"X-API-Key": officer}).status_code
+        == 403
+    )
+    key = create_api_key(engine, name="hub", role=Role.DISPATCHER, jurisdictions=[], actor="t")
+    assert bare_client.get("/open311/v2/requests.json", params={"api_key": key}).status_code == 200
+    created = bare_client.post("/open311/v2/requests.json", data=dict(FORM, api_key=key))
+    assert created.status_code == 201
