@@ -16,6 +16,8 @@ from api.cli import coverage, demo, geography, grid, plan, server
 from api.cli import tickets as tickets_cli
 from api.cli.common import err_console
 from api.errors import ApiError
+from detection import cli as detection_cli
+from detection.errors import DetectionError
 from missions.errors import MissionsError
 from patrol.errors import PatrolError
 
@@ -30,12 +32,13 @@ app.command("demo")(demo.demo)
 app.add_typer(geography.app, name="import")
 app.add_typer(grid.app, name="grid")
 app.add_typer(plan.app, name="plan")
+app.add_typer(detection_cli.app)
 app.add_typer(coverage.app, name="coverage")
 app.command("serve")(server.serve)
 app.add_typer(server.users, name="users")
 tickets_cli.mount(app)
 
-KNOWN_ERRORS: tuple[type[Exception], ...] = (MissionsError, PatrolError, ApiError)
+KNOWN_ERRORS: tuple[type[Exception], ...] = (MissionsError, PatrolError, ApiError, DetectionError)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
