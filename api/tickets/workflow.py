@@ -35,7 +35,8 @@ S = TicketStatus
 ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {
     S.COLLECTED: frozenset({S.FILED, S.REJECTED, S.DUPLICATE}),
     S.FILED: frozenset({S.DISPATCHED, S.REJECTED, S.DUPLICATE}),
-    S.DISPATCHED: frozenset({S.HANDLED, S.FILED, S.REJECTED}),
+    # an officer on site may find that a dispatched ticket repeats another
+    S.DISPATCHED: frozenset({S.HANDLED, S.FILED, S.REJECTED, S.DUPLICATE}),
     S.HANDLED: frozenset({S.FEEDBACK, S.DISPATCHED}),
     S.FEEDBACK: frozenset({S.VERIFIED_CLOSED, S.DISPATCHED}),
     S.VERIFIED_CLOSED: frozenset({S.EVALUATED, S.DISPATCHED}),

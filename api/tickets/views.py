@@ -1,0 +1,172 @@
+"""Tickets over HTTP: lists (GeoJSON) and officer actions, scoped to the caller's jurisdictions.
+
+Officers see and act only on tickets of their jurisdictions: the restriction is a condition of
+the SQL query itself, and a ticket outside it answers 404 as if it did not exist. Officer
+actions map onto the workflow: ``handle`` (dispatched → handled: taken on and dealt with),
+``feedback`` (handled → feedback: the result reported), ``reject`` (a false positive, with its
+reason) and ``duplicate`` (of an original ticket).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from api.auth.models import Role
+from api.auth.security import Principal
+from api.geography.views import GEOJSON, BBoxQuery, parse_bbox
+from api.http.deps import CurrentPrincipal, EngineDep
+from api.http.pagination import decode_cursor, encode_cursor
+from api.http.problems import ProblemError
+from api.tickets import service
+from api.tickets.models import TicketRow, TransitionRead
+from api.tickets.workflow import TicketStatus
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+
+class OfficerAction(StrEnum):
+    HANDLE = "handle"
+    FEEDBACK = "feedback"
+    REJECT = "reject"
+    DUPLICATE = "duplicate"
+
+
+class ActionRequest(BaseModel):
+    action: OfficerAction
+    note: str | None = Field(default=None, max_length=2000, examples=["shed removed by owner"])
+    reason: str | None = Field(default=None, max_length=2000, description="For reject.")
+    original_id: int | None = Field(default=None, description="For duplicate.")
+
+
+def _scoped(query: Select[Any], principal: Principal) -> Select[Any]:
+    if principal.role is Role.OFFICER:
+        return query.where(TicketRow.jurisdiction.in_(list(principal.jurisdictions)))
+    return query
+
+
+def _feature(row: TicketRow) -> dict[str, Any]:
+    props = service.ticket_payload(row)
+    return {
+        "type": "Feature",
+        "id": row.id,
+        "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+        "properties": props,
+    }
+
+
+@router.get("", responses={200: {"content": {GEOJSON: {}}}})
+def list_tickets(
+    principal: CurrentPrincipal,
+    engine: EngineDep,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    jurisdiction: str | None = None,
+    overdue: bool | None = None,
+    bbox: BBoxQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    cursor: str | None = None,
+) -> Response:
+    """Tickets as a FeatureCollection, newest id last, in keyset pages."""
+    query = _scoped(select(TicketRow), principal).order_by(TicketRow.id).limit(limit)
+    if status:
+        query = query.where(TicketRow.status.in_([s.value for s in status]))
+    if jurisdiction is not None:
+        query = query.where(TicketRow.jurisdiction == jurisdiction)
+    if overdue is not None:
+        query = query.where(TicketRow.overdue.is_(overdue))
+    box = parse_bbox(bbox)
+    if box is not None:
+        query = query.where(
+            TicketRow.lon.between(box.min_lon, box.max_lon),
+            TicketRow.lat.between(box.min_lat, box.max_lat),
+        )
+    after = decode_cursor(cursor)
+    if after is not None:
+        if not after.isdigit():
+            raise ProblemError(
+                400, "Bad cursor", "the cursor is malformed; restart from the first page"
+            )
+        query = query.where(TicketRow.id > int(after))
+    with Session(engine) as session:
+        rows = list(session.scalars(query))
+        features = [_feature(r) for r in rows]
+    next_cursor = encode_cursor(str(rows[-1].id)) if len(rows) == limit else None
+    body = {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
+    return Response(json.dumps(body), media_type=GEOJSON)
+
+
+def _get(session: Session, principal: Principal, ticket_id: int) -> TicketRow:
+    query = _scoped(select(TicketRow).where(TicketRow.id == ticket_id), principal)
+    row: TicketRow | None = session.scalars(query).first()
+    if row is None:
+        raise ProblemError(404, "Not found", f"no ticket {ticket_id} in your jurisdictions")
+    return row
+
+
+@router.get("/{ticket_id}")
+def get_ticket(ticket_id: int, principal: CurrentPrincipal, engine: EngineDep) -> dict[str, Any]:
+    """One ticket with its evidence and full transition history."""
+    with Session(engine) as session:
+        row = _get(session, principal, ticket_id)
+        feature = _feature(row)
+        feature["properties"]["history"] = [
+            TransitionRead.model_validate(t).model_dump(mode="json")
+            for t in service.history(session, ticket_id=ticket_id)
+        ]
+    return feature
+
+
+@router.post("/{ticket_id}/actions")
+def act(
+    ticket_id: int, body: ActionRequest, principal: CurrentPrincipal, engine: EngineDep
+) -> dict[str, Any]:
+    """An officer's (or dispatcher's) action on a ticket; illegal moves answer 409."""
+    if principal.role is Role.PLANNER:
+        raise ProblemError(
+            403, "Forbidden", "planners read tickets; officers and dispatchers act on them"
+        )
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        _get(session, principal, ticket_id)
+        actor = principal.name
+        if body.action is OfficerAction.HANDLE:
+            row = service.transition(
+                session,
+                ticket_id=ticket_id,
+                to=TicketStatus.HANDLED,
+                actor=actor,
+                now=now,
+                note=body.note,
+            )
+        elif body.action is OfficerAction.FEEDBACK:
+            row = service.transition(
+                session,
+                ticket_id=ticket_id,
+                to=TicketStatus.FEEDBACK,
+                actor=actor,
+                now=now,
+                note=body.note,
+            )
+        elif body.action is OfficerAction.REJECT:
+            row = service.reject(
+                session, ticket_id=ticket_id, actor=actor, reason=body.reason or "", now=now
+            )
+        else:
+            if body.original_id is None:
+                raise ProblemError(
+                    422,
+                    "Invalid request",
+                    "duplicate needs original_id: the ticket this one repeats",
+                )
+            _get(session, principal, body.original_id)
+            row = service.mark_duplicate(
+                session, ticket_id=ticket_id, original_id=body.original_id, actor=actor, now=now
+            )
+        return _feature(row)
