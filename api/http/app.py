@@ -15,6 +15,7 @@ from api.geography import views as geography_views
 from api.http.deps import CurrentPrincipal, LoginLimiter
 from api.http.problems import install_problem_handlers
 from api.open311.views import router as open311_router
+from api.planning import views as planning_views
 from api.tickets import views as ticket_views
 from missions.settings import Settings
 from missions.storage import make_engine, require_schema
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(geography_views.router)
     app.include_router(coverage_views.router)
     app.include_router(ticket_views.router)
+    app.include_router(planning_views.router)
     app.include_router(open311_router)
     app.include_router(dispatch_views.router)
 

@@ -27,7 +27,7 @@ from missions.planning.validate import validate_sortie
 from missions.storage import load_cells, load_grid_info, load_layer, load_nests
 from missions.storage.sorties import load_sortie, load_sorties, save_sorties
 
-__all__ = ["DayPlan", "export_sortie", "plan_day", "reach", "respond"]
+__all__ = ["DayPlan", "export_sortie", "light_plan", "plan_day", "reach", "respond"]
 
 
 @dataclass(frozen=True)
@@ -76,19 +76,20 @@ def write_day(day: DayPlan, out: Path) -> list[Path]:
     return write_schedule(out, day.plan, day.report)
 
 
-def _light_plan(engine: Engine, tz: ZoneInfo) -> FleetPlan:
+def light_plan(engine: Engine, tz: ZoneInfo) -> FleetPlan:
+    """Nests, zones and transit without sortie packing: enough for response and reach."""
     i = _inputs(engine)
     return base_plan(cells=i.cells, nests=i.nests, frame=i.frame, zones=i.zones, tz=tz)
 
 
 def respond(engine: Engine, *, lon: float, lat: float, at: datetime, tz: ZoneInfo) -> Response:
     """Nearest available drone to (lon, lat) WGS-84, against the stored day's sorties."""
-    responder = RapidResponder(_light_plan(engine, tz), sorties=load_sorties(engine))
+    responder = RapidResponder(light_plan(engine, tz), sorties=load_sorties(engine))
     return responder.respond(lon=lon, lat=lat, at=at)
 
 
 def reach(engine: Engine, *, tz: ZoneInfo, png: Path | None = None) -> ReachMap:
-    plan = _light_plan(engine, tz)
+    plan = light_plan(engine, tz)
     result = reach_map(plan)
     if png is not None:
         write_reach_png(png, plan, result)

@@ -45,7 +45,86 @@ function showView(name) {
   document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.view === name));
   document.querySelectorAll(".view").forEach((v) => { v.hidden = v.id !== `view-${name}`; });
   if (name === "coverage") loadCoverageTables();
-  if (name === "dispatch") loadNestTable();
+  if (name === "dispatch") { loadNestTable(); loadTimeline(); }
+  if (name === "tickets") loadTickets();
+}
+
+function dispatching() {
+  return state.me && (state.me.role === "dispatcher" || state.me.role === "admin");
+}
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+async function loadTimeline() {
+  const [sorties, nests] = await Promise.all([api("/sorties"), api("/nests")]);
+  const now = Date.now();
+  const span = 24 * 3600 * 1000;
+  const byNest = {};
+  nests.features.forEach((f) => { byNest[f.id] = []; });
+  sorties.features.forEach((f) => { (byNest[f.properties.nest_id] = byNest[f.properties.nest_id] || []).push(f.properties); });
+  const rows = Object.keys(byNest).sort().map((nest) => {
+    const bars = byNest[nest].map((s) => {
+      const start = Math.max(0, (Date.parse(s.start) - now) / span);
+      const end = Math.min(1, (Date.parse(s.end) - now) / span);
+      if (end <= 0 || start >= 1) return "";
+      return `<div class="bar" title="${esc(s.sortie_id)} ${esc(s.start)}" style="left:${(100 * start).toFixed(2)}%;width:${Math.max(0.3, 100 * (end - start)).toFixed(2)}%"></div>`;
+    }).join("");
+    return `<div class="timeline-row"><span class="label">${esc(nest)}</span><div class="track">${bars}</div></div>`;
+  });
+  const hint = sorties.features.length ? "" : "<p class=muted>No schedule stored: run <code>nestpatrol plan schedule</code>.</p>";
+  document.getElementById("timeline").innerHTML = hint + rows.join("");
+}
+
+async function respondAt(latlng) {
+  const box = document.getElementById("respond-result");
+  box.textContent = "asking…";
+  try {
+    const answer = await api("/respond", { method: "POST", body: JSON.stringify({ lon: latlng.lng, lat: latlng.lat }) });
+    if (state.layers.response) state.layers.response.remove();
+    if (!answer.best) { box.textContent = `No drone can go: ${answer.reason}`; return; }
+    state.layers.response = L.geoJSON(answer.path, { style: { color: "#d7301f", weight: 3, dashArray: "6 4" } }).addTo(state.map);
+    const pre = answer.best.preempts.length ? answer.best.preempts.join(", ") : "nothing scheduled";
+    box.innerHTML = `<p><b>${esc(answer.best.nest_id)}</b> arrives in <b id="eta">${Math.round(answer.best.eta_s)} s</b> ` +
+      `(${Math.round(answer.best.path_m)} m)<br>pre-empts: ${esc(pre)}</p>`;
+  } catch (err) {
+    box.textContent = err.message;
+  }
+}
+
+async function loadTickets() {
+  const list = document.getElementById("tickets-list");
+  const body = await api("/tickets?limit=200");
+  document.getElementById("tickets-scope").textContent = state.me.role === "officer"
+    ? `Your jurisdictions: ${state.me.jurisdictions.join(", ")}` : "All jurisdictions";
+  const canAct = state.me.role === "officer" || state.me.role === "dispatcher" || state.me.role === "admin";
+  list.innerHTML = body.features.length ? body.features.map((f) => {
+    const t = f.properties;
+    const actions = canAct ? `<div class="actions">
+        <button data-act="handle" data-id="${t.id}">Handle</button>
+        <button data-act="feedback" data-id="${t.id}">Feed back</button>
+        <button data-act="reject" data-id="${t.id}">Reject…</button></div>` : "";
+    return `<div class="ticket ${t.overdue ? "overdue" : ""}" data-ticket="${t.id}">
+      <div>#${t.id} <span class="status">${esc(t.status)}</span> · ${esc(t.category_name)} (${esc(t.major_code)}-${esc(t.minor_code)})</div>
+      <div class="muted">${esc(t.jurisdiction)} · due ${esc(t.sla_deadline)} · ${t.evidence.length} evidence item(s)</div>
+      <div>${esc(t.description)}</div>${actions}</div>`;
+  }).join("") : "<p class=muted>No tickets.</p>";
+  list.querySelectorAll("button[data-act]").forEach((b) => b.addEventListener("click", () => act(b.dataset.id, b.dataset.act)));
+}
+
+async function act(id, action) {
+  const body = { action };
+  if (action === "reject") {
+    body.reason = window.prompt("Why is this a false positive?") || "";
+    if (!body.reason) return;
+  }
+  try {
+    await api(`/tickets/${id}/actions`, { method: "POST", body: JSON.stringify(body) });
+  } catch (err) {
+    window.alert(err.message);
+  }
+  await loadTickets();
 }
 
 function table(el, headers, rows) {
@@ -113,8 +192,9 @@ async function buildMap() {
   }).addTo(map);
   state.layers.coverage = L.geoJSON(null, {
     style: (f) => ({ color: colourFor(f.properties.hours_since_seen), weight: 0.3, fillOpacity: 0.55 }),
-    onEachFeature: (f, l) => l.bindPopup(`<b>${f.properties.cell_id}</b><br>${f.properties.priority}, ${f.properties.jurisdiction}<br>` +
-      `last seen: ${f.properties.last_seen || "never"}<br>sightings (24 h): ${f.properties.count}`),
+    // dispatchers click the map to send a drone: cell popups would swallow those clicks
+    onEachFeature: (f, l) => dispatching() || l.bindPopup(`<b>${esc(f.properties.cell_id)}</b><br>${esc(f.properties.priority)}, ${esc(f.properties.jurisdiction)}<br>` +
+      `last seen: ${esc(f.properties.last_seen || "never")}<br>sightings (24 h): ${f.properties.count}`),
   }).addTo(map);
   const nests = await api("/nests");
   state.layers.nests = L.layerGroup(nests.features.map((f) => {
@@ -128,6 +208,9 @@ async function buildMap() {
   document.querySelectorAll("[data-layer]").forEach((box) => {
     box.onchange = () => (box.checked ? state.layers[box.dataset.layer].addTo(map) : state.layers[box.dataset.layer].remove());
   });
+  if (dispatching()) {
+    map.on("click", (e) => { showView("dispatch"); respondAt(e.latlng); });
+  }
   map.on("moveend", () => loadCoverageLayer().catch((e) => { document.getElementById("status").textContent = e.message; }));
   setLegend();
   await loadCoverageLayer();

@@ -263,3 +263,26 @@ def test_coverage_exports(client: TestClient, engine: Engine, tmp_path: object) 
         "/api/v1/coverage/export", params={"format": "geojson", "at": at}, headers=auth
     ).json()
     assert len(geo["features"]) == len(rows)
+
+
+def test_sorties_and_rapid_response(client: TestClient, engine: Engine) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from missions.flows.plan import plan_day
+
+    start = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    plan_day(engine, start=start, hours=2.0, tz=ZoneInfo("Asia/Shanghai"))
+    admin = token(client, "admin")
+    sorties = client.get("/api/v1/sorties", headers=admin).json()
+    assert sorties["features"]
+    assert sorties["features"][0]["properties"]["nest_id"] == "N01"
+    # an hour before the schedule starts the only nest is idle and charged
+    body = {"lon": 113.315, "lat": 22.915, "at": (start - timedelta(hours=1)).isoformat()}
+    answer = client.post("/api/v1/respond", json=body, headers=admin).json()
+    assert answer["best"]["nest_id"] == "N01"
+    assert 0 < answer["best"]["eta_s"] < 300
+    assert answer["path"]["type"] == "LineString"
+    assert answer["path"]["coordinates"][0] == pytest.approx([113.31, 22.91], abs=1e-6)
+    officer = token(client, "officer")
+    assert_problem(client.post("/api/v1/respond", json=body, headers=officer), 403, "dispatcher")

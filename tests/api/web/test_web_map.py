@@ -13,21 +13,29 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pytest
 import shapely
 import uvicorn
+from sqlalchemy import Engine
 
 from api.auth.models import Role
 from api.auth.service import create_user
 from api.http.app import create_app
+from api.tickets.categories import load_category_table
+from api.tickets.locate import Location
+from api.tickets.models import TicketSource
+from api.tickets.service import TicketSpec, create_tickets, transition
+from api.tickets.workflow import TicketStatus
 from missions.fleet import DroneProfile, Nest
 from missions.flows.grid import build_and_store
+from missions.flows.plan import plan_day
 from missions.geo.crs import WGS84
 from missions.geo.layers import LayerKind
 from missions.settings import Settings
-from missions.storage import make_engine, save_layer, save_nests, upgrade
+from missions.storage import make_engine, save_layer, save_nests, session_scope, upgrade
 from patrol.storage import FlightRecord, FrameRecord, record_flight
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -39,6 +47,7 @@ if not Path(CHROMIUM).exists():
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
 PASSWORD = "a long enough password"
+TZ = ZoneInfo("Asia/Shanghai")
 DISTRICT = shapely.box(113.30, 22.90, 113.32, 22.915)
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -126,7 +135,33 @@ def seed(url: str) -> None:
         create_user(
             engine, username=name, password=PASSWORD, role=role, jurisdictions=jur, actor="test"
         )
+    seed_plan_and_tickets(engine, now)
     engine.dispose()
+
+
+def seed_plan_and_tickets(engine: Engine, now: datetime) -> None:
+    """A daytime schedule from the next 08:00 local (nests idle now), a ticket per jurisdiction."""
+    local = now.astimezone(TZ)
+    start = local.replace(hour=8, minute=0, second=0, microsecond=0)
+    if start <= local + timedelta(hours=1):
+        start += timedelta(days=1)
+    plan_day(engine, start=start, hours=4.0, tz=TZ)
+    category = load_category_table().get("general_report")
+    specs = [
+        TicketSpec(
+            source=TicketSource.OPEN311,
+            category=category,
+            lon=lon,
+            lat=22.905,
+            location=Location(None, jur),
+            description=f"rubble in {jur}",
+        )
+        for lon, jur in ((113.303, "J1"), (113.317, "J2"))
+    ]
+    with session_scope(engine) as session:
+        for row in create_tickets(session, specs=specs, actor="test", now=now):
+            transition(session, ticket_id=row.id, to=TicketStatus.FILED, actor="test", now=now)
+            transition(session, ticket_id=row.id, to=TicketStatus.DISPATCHED, actor="test", now=now)
 
 
 @pytest.fixture(scope="module")
@@ -200,18 +235,41 @@ def test_planner_sees_coverage_cells_and_tables(browser: object, base_url: str) 
     page.close()
 
 
-def test_dispatcher_sees_nests_with_reach(browser: object, base_url: str) -> None:
+def test_dispatcher_sends_the_nearest_drone(browser: object, base_url: str) -> None:
     page = logged_in(browser, base_url, "dispatcher")
     assert page.evaluate("state.layers.nests.getLayers().length") == 2
     page.click("#tabs button[data-view=dispatch]")
+    page.wait_for_selector("#timeline .bar")
+    assert page.locator("#timeline .timeline-row").count() == 2
     page.wait_for_selector("#nests-table tr:nth-child(3)")
-    text = page.inner_text("#nests-table")
     profile = DroneProfile()
     reach = round((300 - profile.launch_overhead_s) * profile.max_speed_mps)
-    assert "N01" in text
-    assert "N02" in text
-    assert str(reach) in text
-    page.screenshot(path=str(ARTIFACTS / "dispatcher-nests.png"))
+    assert str(reach) in page.inner_text("#nests-table")
+    # click the map near N01: the answer names a nest and an ETA, and the path is drawn
+    box = page.locator("#map").bounding_box()
+    point = page.evaluate("state.map.latLngToContainerPoint([22.906, 113.306])")
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_selector("#eta", timeout=20_000)
+    text = page.inner_text("#respond-result")
+    assert "N01 arrives in" in text
+    eta = int(page.inner_text("#eta").split()[0])
+    assert 0 < eta < 300
+    assert page.evaluate("state.layers.response.getLayers().length") == 1
+    page.screenshot(path=str(ARTIFACTS / "dispatcher-respond.png"))
+    page.close()
+
+
+def test_officer_handles_a_ticket_in_their_jurisdiction(browser: object, base_url: str) -> None:
+    page = logged_in(browser, base_url, "officer")
+    page.click("#tabs button[data-view=tickets]")
+    page.wait_for_selector(".ticket")
+    tickets = page.locator(".ticket")
+    assert tickets.count() == 1  # only J1's ticket
+    assert "rubble in J1" in tickets.first.inner_text()
+    assert "dispatched" in tickets.first.inner_text()
+    tickets.first.locator("button[data-act=handle]").click()
+    page.wait_for_function("document.querySelector('.ticket .status').textContent === 'handled'")
+    page.screenshot(path=str(ARTIFACTS / "officer-tickets.png"))
     page.close()
 
 

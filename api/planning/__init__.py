@@ -1,0 +1,1 @@
+"""HTTP surface of planning: planned sorties and "send the nearest drone"."""
