@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from detection.inference import DetectorConfig
     from detection.inference.pipeline import PipelineConfig, ProgressHooks
 
+#: the baseline trained on synthetic scenes, shipped in the repository (see its model card)
+BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "models" / "nestpatrol-baseline.onnx"
+
 app = typer.Typer(help="Violation detection on drone imagery.", no_args_is_help=True)
 
 
@@ -51,7 +54,9 @@ def detect(
     paths: Annotated[
         list[Path], typer.Argument(help="GeoTIFF/COG, photos, videos + .SRT, or folders")
     ],
-    model: Annotated[Path, typer.Option(help="Model weights: .onnx (default runtime) or .pt")],
+    model: Annotated[
+        Path, typer.Option(help="Model weights: .onnx (default runtime) or .pt")
+    ] = BUNDLED_MODEL,
     out: Annotated[Path, typer.Option(help="Output GeoJSON")] = Path("detections.geojson"),
     tile_size: Annotated[int | None, typer.Option(help="Tile size in px [model input]")] = None,
     overlap: Annotated[float, typer.Option(help="Tile overlap ratio")] = 0.2,

@@ -18,6 +18,7 @@ from api.cli.common import err_console
 from api.errors import ApiError
 from detection import cli as detection_cli
 from detection.errors import DetectionError
+from detection.training import cli as model_cli
 from missions.errors import MissionsError
 from patrol.errors import PatrolError
 
@@ -33,6 +34,7 @@ app.add_typer(geography.app, name="import")
 app.add_typer(grid.app, name="grid")
 app.add_typer(plan.app, name="plan")
 app.add_typer(detection_cli.app)
+app.add_typer(model_cli.app, name="model")
 app.add_typer(coverage.app, name="coverage")
 app.command("serve")(server.serve)
 app.add_typer(server.users, name="users")

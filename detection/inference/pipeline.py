@@ -114,12 +114,22 @@ def _detect_file(
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given, and the files directly inside any directory given, in sorted order."""
+    """Files as given, and the files directly inside any directory given, in sorted order.
+
+    A file named twice (directly and through its folder) is processed once.
+    """
+    seen: set[Path] = set()
     for p in paths:
-        if p.is_dir():
-            yield from sorted(q for q in p.iterdir() if q.is_file() and q.suffix not in SIDECARS)
-        else:
-            yield p
+        files = (
+            sorted(q for q in p.iterdir() if q.is_file() and q.suffix not in SIDECARS)
+            if p.is_dir()
+            else [p]
+        )
+        for q in files:
+            key = q.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield q
 
 
 @dataclass(frozen=True)
