@@ -39,6 +39,10 @@ class OfficerAction(StrEnum):
     DUPLICATE = "duplicate"
 
 
+#: actions that are plain workflow moves
+_MOVES = {OfficerAction.HANDLE: TicketStatus.HANDLED, OfficerAction.FEEDBACK: TicketStatus.FEEDBACK}
+
+
 class ActionRequest(BaseModel):
     action: OfficerAction
     note: str | None = Field(default=None, max_length=2000, examples=["shed removed by owner"])
@@ -136,20 +140,11 @@ def act(
     with Session(engine) as session, session.begin():
         _get(session, principal, ticket_id)
         actor = principal.name
-        if body.action is OfficerAction.HANDLE:
+        if body.action in _MOVES:
             row = service.transition(
                 session,
                 ticket_id=ticket_id,
-                to=TicketStatus.HANDLED,
-                actor=actor,
-                now=now,
-                note=body.note,
-            )
-        elif body.action is OfficerAction.FEEDBACK:
-            row = service.transition(
-                session,
-                ticket_id=ticket_id,
-                to=TicketStatus.FEEDBACK,
+                to=_MOVES[body.action],
                 actor=actor,
                 now=now,
                 note=body.note,
