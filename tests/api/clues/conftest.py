@@ -8,8 +8,6 @@ test keeps the api tests inside their time budget on the shared CPUs.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -17,61 +15,28 @@ from typing import Any
 import geopandas as gpd
 import pytest
 import shapely
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 
 from missions.geo.crs import WGS84
 from missions.geo.layers import LayerKind
 from missions.storage import make_engine, save_layer, upgrade
 from missions.storage.base import Base
 
-PG_ADMIN_URL = os.environ.get(
-    "NESTPATROL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from ...conftest import BACKENDS, backend_url
 
 
-def _postgis_missing() -> str | None:
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            ok = conn.execute(
-                text("select 1 from pg_available_extensions where name = 'postgis'")
-            ).first()
-        admin.dispose()
-    except OperationalError as e:
-        return f"no PostgreSQL server at {PG_ADMIN_URL} ({str(e.orig).strip().splitlines()[0]})"
-    return None if ok else "PostgreSQL is reachable but PostGIS is not installed"
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def module_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """A migrated database for a whole test module, on each backend."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'api.db'}")
-        upgrade(eng)
-        yield eng
-        eng.dispose()
-        return
-    reason = _postgis_missing()
-    if reason:
-        pytest.skip(f"PostGIS backend skipped: {reason}")
-    name = f"nestpatrol_api_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = make_engine(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
-    try:
-        upgrade(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with backend_url(request.param, tmp_path_factory) as url:
+        eng = make_engine(url)
+        try:
+            upgrade(eng)
+            yield eng
+        finally:
+            eng.dispose()
 
 
 @pytest.fixture
