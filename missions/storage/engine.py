@@ -67,10 +67,11 @@ def make_engine(url: str) -> Engine:
     )
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
-    cfg.attributes["engine"] = engine
+    if engine is not None:
+        cfg.attributes["engine"] = engine
     return cfg
 
 
@@ -93,9 +94,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def head_revision() -> str | None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
