@@ -3,6 +3,7 @@
 from api.clues.models import ClueRow, ObservedAreaRow, SightingRow
 from api.dispatch.models import DeliveryAttemptRow, EndpointRow, InboundCallbackRow, OutboxEventRow
 from api.tickets.models import IdempotencyKeyRow, TicketRow, TransitionRow
+from api.verification.models import VerificationRow
 
 __all__ = [
     "ClueRow",
@@ -15,4 +16,5 @@ __all__ = [
     "SightingRow",
     "TicketRow",
     "TransitionRow",
+    "VerificationRow",
 ]

@@ -7,6 +7,7 @@ the CLI's one error boundary).
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -25,7 +26,11 @@ from api.errors import ApiError
 from api.tickets import service as tickets
 from api.tickets.categories import load_category_table
 from api.tickets.flows import TicketConfig, hard_negatives, promote_clues
+from api.tickets.sla import OverdueSweep
 from api.tickets.workflow import TicketStatus
+from api.verification import service as verification
+from api.verification.config import config_from_settings
+from api.verification.models import VerificationRow, VerificationStatus
 from missions.storage import session_scope
 
 __all__ = ["clues", "deliveries", "endpoints", "mount", "tickets_app"]
@@ -157,12 +162,25 @@ def tickets_move(
     db: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Move a ticket along the workflow (rejected/duplicate: use `reject`/`duplicate`)."""
-    with session_scope(engine_for(settings_for(db, data_dir))) as s:
+    """Move a ticket along the workflow (rejected/duplicate: use `reject`/`duplicate`).
+
+    Moving to handled requests a verification flight (see `tickets verifications`).
+    """
+    settings = settings_for(db, data_dir)
+    with session_scope(engine_for(settings)) as s:
         row = tickets.transition(
-            s, ticket_id=ticket_id, to=to, actor=actor, now=datetime.now(UTC), note=note
+            s,
+            ticket_id=ticket_id,
+            to=to,
+            actor=actor,
+            now=datetime.now(UTC),
+            note=note,
+            verification=config_from_settings(settings),
         )
         console.print(f"ticket {row.id}: [green]{row.status}[/]")
+        if row.status == TicketStatus.HANDLED.value:
+            latest = verification.verifications_of(s, ticket_id=row.id)[-1]
+            console.print(_verification_line(latest))
 
 
 @tickets_app.command("reject")
@@ -208,11 +226,107 @@ def tickets_reopen(
 
 
 @tickets_app.command("overdue")
-def tickets_overdue(db: DbOption = None, data_dir: DataDirOption = None) -> None:
-    """Flag and escalate tickets past their SLA deadline (run periodically)."""
+def tickets_overdue(
+    every: Annotated[
+        float | None,
+        typer.Option(help="Keep sweeping every this many seconds (stop with Ctrl-C) [once]."),
+    ] = None,
+    db: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Flag and escalate tickets past their SLA deadline (audited; `deliveries work` also
+    sweeps every minute)."""
+    sweep = OverdueSweep(engine_for(settings_for(db, data_dir)), every_s=every or 60.0)
+    if every is None:
+        ids = sweep.tick()
+        console.print(f"{len(ids)} tickets flagged overdue {ids[:20]}")
+        return
+    stop = threading.Event()
+    try:
+        sweep.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    console.print(f"{len(sweep.flagged)} tickets flagged overdue {sweep.flagged[:20]}")
+
+
+def _verification_line(v: VerificationRow) -> str:
+    if v.status == VerificationStatus.REQUESTED.value:
+        return (
+            f"verification {v.id}: sortie {v.sortie_id} from nest {v.nest_id}, "
+            f"ETA {v.eta_s or 0:.0f} s"
+        )
+    return f"verification {v.id}: [yellow]{v.status}[/] {v.reason or ''}"
+
+
+@tickets_app.command("verifications")
+def tickets_verifications(
+    status: Annotated[
+        list[VerificationStatus] | None, typer.Option(help="Only these statuses.")
+    ] = None,
+    ticket: Annotated[int | None, typer.Option(help="Only this ticket's.")] = None,
+    limit: int = 50,
+    db: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Verification flights: which nest flies which sortie over which ticket, and the verdict."""
     with session_scope(engine_for(settings_for(db, data_dir))) as s:
-        ids = tickets.flag_overdue(s, now=datetime.now(UTC))
-    console.print(f"{len(ids)} tickets flagged overdue {ids[:20]}")
+        rows = verification.list_verifications(
+            s, statuses=status or [], ticket_id=ticket, limit=limit
+        )
+        table = Table("id", "ticket", "status", "nest", "sortie", "ETA s", "requested", "note")
+        for v in rows:
+            note = v.reason or ""
+            if v.result_detail:
+                counted = sum(1 for d in v.result_detail["detections"] if d["counts"])
+                note = f"{counted} of {len(v.result_detail['detections'])} detections counted"
+            table.add_row(str(v.id), str(v.ticket_id), v.status, v.nest_id or "-",
+                          v.sortie_id or "-", f"{v.eta_s:.0f}" if v.eta_s is not None else "-",
+                          f"{v.requested_at:%Y-%m-%d %H:%M}Z", note[:80])  # fmt: skip
+    console.print(table)
+
+
+@tickets_app.command("verify")
+def tickets_verify(
+    verification_id: int,
+    detections: Annotated[
+        Path, typer.Option(help="The verification flight's detections (`nestpatrol detect`).")
+    ],
+    flown_at: Annotated[
+        datetime | None,
+        typer.Option(help="When it flew, ISO with offset [latest detection, else now]."),
+    ] = None,
+    flight_id: Annotated[str | None, typer.Option(help="The flight record's id.")] = None,
+    frames_root: Annotated[
+        Path | None, typer.Option(help="Folder relative frame paths start from [file's folder].")
+    ] = None,
+    db: DbOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Judge a verification flight: close the ticket, or send it back with the new evidence."""
+    settings = settings_for(db, data_dir)
+    found = load_detections(detections)
+    now = datetime.now(UTC)
+    if flown_at is None:
+        flown_at = max((d.observed_at for d in found), default=now)
+    elif flown_at.tzinfo is None:
+        raise ApiError(f"--flown-at {flown_at.isoformat()} has no offset; append Z or +08:00")
+    with session_scope(engine_for(settings)) as s:
+        row = verification.complete_verification(
+            s,
+            verification_id=verification_id,
+            detections=found,
+            flown_at=flown_at,
+            flight_id=flight_id,
+            now=now,
+            config=config_from_settings(settings),
+            frames_root=frames_root or detections.parent,
+        )
+        ticket = tickets.get_ticket(s, ticket_id=row.ticket_id)
+        colour = "green" if row.status == VerificationStatus.PASSED.value else "yellow"
+        console.print(
+            f"verification {row.id}: [{colour}]{row.status}[/]; ticket {ticket.id} is "
+            f"{ticket.status} ({len(row.evidence)} new evidence item(s))"
+        )
 
 
 @tickets_app.command("negatives")
@@ -270,11 +384,23 @@ def deliveries_work(
     db: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Run a delivery worker (several may run at once; stop it any time)."""
-    worker = DeliveryWorker(engine_for(settings_for(db, data_dir)), config=DeliveryConfig())
+    """Run a delivery worker (several may run at once; stop it any time).
+
+    It also flags overdue tickets every minute (their events then go out in the same loop).
+    """
+    engine = engine_for(settings_for(db, data_dir))
+    worker = DeliveryWorker(engine, config=DeliveryConfig())
+    sweep = OverdueSweep(engine, every_s=60.0)
+    stop = threading.Event()
+    sla = threading.Thread(target=sweep.run, args=(stop,), name="sla-sweep", daemon=True)
+    if until_idle:
+        sweep.tick()  # once, before the queue is drained
+    else:
+        sla.start()
     try:
         stats = worker.run(until_idle=until_idle)
     finally:
+        stop.set()
         worker.close()
     console.print(f"delivered {stats.delivered}, retried {stats.retried}, dead {stats.dead}")
 

@@ -200,10 +200,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_s=args.timeout_s,
         idle_sleep_s=args.idle_sleep_s,
     )
+    from api.tickets.sla import OverdueSweep  # noqa: PLC0415
+
     worker = DeliveryWorker(engine, config=config, worker_id=args.worker_id)
+    sweep = OverdueSweep(engine, every_s=60.0)
+    stop = threading.Event()
+    if args.until_idle:
+        sweep.tick()
+    else:  # overdue tickets are flagged every minute; their events go out in this loop
+        threading.Thread(target=sweep.run, args=(stop,), name="sla-sweep", daemon=True).start()
     try:
         stats = worker.run(until_idle=args.until_idle)
     finally:
+        stop.set()
         worker.close()
     print(f"delivered={stats.delivered} retried={stats.retried} dead={stats.dead}", flush=True)
     return 0

@@ -17,6 +17,7 @@ from api.http.problems import install_problem_handlers
 from api.open311.views import router as open311_router
 from api.planning import views as planning_views
 from api.tickets import views as ticket_views
+from api.verification import views as verification_views
 from missions.settings import Settings
 from missions.storage import make_engine, require_schema
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(planning_views.router)
     app.include_router(open311_router)
     app.include_router(dispatch_views.router)
+    app.include_router(verification_views.router)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 from sqlalchemy import select
@@ -23,6 +23,9 @@ from api.tickets.locate import Location
 from api.tickets.models import TicketRead, TicketRow, TicketSource, TransitionRow
 from api.tickets.workflow import ALLOWED, CLOSED, REOPEN_TARGET, TicketStatus
 from missions.geo.crs import wgs84_to_gcj02
+
+if TYPE_CHECKING:
+    from api.verification.config import VerificationConfig
 
 __all__ = [
     "TicketSpec",
@@ -129,8 +132,13 @@ def transition(
     actor: str,
     now: datetime,
     note: str | None = None,
+    verification: VerificationConfig | None = None,
 ) -> TicketRow:
-    """Move a ticket along one workflow edge; anything else raises with the allowed edges."""
+    """Move a ticket along one workflow edge; anything else raises with the allowed edges.
+
+    Moving to ``handled`` requests a verification flight in the same transaction (planned with
+    ``verification``, default settings otherwise); leaving handled/feedback cancels an open one.
+    """
     row = get_ticket(session, ticket_id=ticket_id, lock=True)
     current = TicketStatus(row.status)
     if to not in ALLOWED[current]:
@@ -142,6 +150,12 @@ def transition(
         row.overdue = False
     _audit(session, row, current, to, actor=actor, now=now, note=note)
     _announce(session, row, EventType.TICKET_STATUS_CHANGED, now)
+    # verification builds on this module, so it is imported here, when first needed
+    from api.verification.service import on_ticket_transition  # noqa: PLC0415
+
+    on_ticket_transition(
+        session, ticket=row, before=current, after=to, actor=actor, now=now, config=verification
+    )
     return row
 
 

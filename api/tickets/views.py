@@ -22,12 +22,15 @@ from sqlalchemy.orm import Session
 from api.auth.models import Role
 from api.auth.security import Principal
 from api.geography.views import GEOJSON, BBoxQuery, parse_bbox
-from api.http.deps import CurrentPrincipal, EngineDep
+from api.http.deps import CurrentPrincipal, EngineDep, SettingsDep
 from api.http.pagination import decode_cursor, encode_cursor
 from api.http.problems import ProblemError
 from api.tickets import service
 from api.tickets.models import TicketRow, TransitionRead
 from api.tickets.workflow import TicketStatus
+from api.verification import service as verification
+from api.verification.config import config_from_settings
+from api.verification.views import feature as verification_feature
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -116,7 +119,7 @@ def _get(session: Session, principal: Principal, ticket_id: int) -> TicketRow:
 
 @router.get("/{ticket_id}")
 def get_ticket(ticket_id: int, principal: CurrentPrincipal, engine: EngineDep) -> dict[str, Any]:
-    """One ticket with its evidence and full transition history."""
+    """One ticket with its evidence, full transition history and verification flights."""
     with Session(engine) as session:
         row = _get(session, principal, ticket_id)
         feature = _feature(row)
@@ -124,12 +127,20 @@ def get_ticket(ticket_id: int, principal: CurrentPrincipal, engine: EngineDep) -
             TransitionRead.model_validate(t).model_dump(mode="json")
             for t in service.history(session, ticket_id=ticket_id)
         ]
+        feature["properties"]["verifications"] = [
+            verification_feature(v)
+            for v in verification.verifications_of(session, ticket_id=ticket_id)
+        ]
     return feature
 
 
 @router.post("/{ticket_id}/actions")
 def act(
-    ticket_id: int, body: ActionRequest, principal: CurrentPrincipal, engine: EngineDep
+    ticket_id: int,
+    body: ActionRequest,
+    principal: CurrentPrincipal,
+    engine: EngineDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """An officer's (or dispatcher's) action on a ticket; illegal moves answer 409."""
     if principal.role is Role.PLANNER:
@@ -148,6 +159,7 @@ def act(
                 actor=actor,
                 now=now,
                 note=body.note,
+                verification=config_from_settings(settings),
             )
         elif body.action is OfficerAction.REJECT:
             row = service.reject(

@@ -51,7 +51,8 @@ def save_sorties(engine: Engine, sorties: Sequence[Sortie], classes: Sequence[st
         for s, cls in zip(sorties, classes, strict=True)
     ]
     with engine.begin() as conn:
-        conn.execute(delete(SortieRow))
+        # verification sorties (requested by tickets) outlive a re-plan of the patrol
+        conn.execute(delete(SortieRow).where(SortieRow.priority != "verification"))
         if rows:
             conn.execute(insert(SortieRow), rows)
     return len(rows)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import api.auth.models  # (registers users, API keys, audit log)
-import api.models  # noqa: F401  (registers the clue, ticket and dispatch tables)
+import api.models  # (registers the clue, ticket and dispatch tables)
+import api.verification.models  # noqa: F401  (verification flights)
 import missions.storage.models  # noqa: F401  (registers the tables)
 import patrol.storage.models  # noqa: F401  (flights, frames, sightings)
 from missions.storage.base import Base
