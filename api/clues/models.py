@@ -91,7 +91,10 @@ class SightingRow(Base):
     """One detection merged into a clue, with its evidence crop (or only a frame reference)."""
 
     __tablename__ = "clue_sightings"
-    __table_args__ = (Index("ix_clue_sightings_clue_id", "clue_id"),)
+    __table_args__ = (
+        Index("ix_clue_sightings_clue_id", "clue_id"),
+        Index("ix_clue_sightings_crop_sha256", "crop_sha256"),  # evidence by hash (0007)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id", ondelete="CASCADE"))

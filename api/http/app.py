@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import views as auth_views
 from api.coverage import views as coverage_views
 from api.dispatch import views as dispatch_views
+from api.evidence import views as evidence_views
 from api.geography import views as geography_views
 from api.http.deps import CurrentPrincipal, LoginLimiter
 from api.http.problems import install_problem_handlers
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(planning_views.router)
     app.include_router(open311_router)
     app.include_router(dispatch_views.router)
+    app.include_router(evidence_views.router)
     app.include_router(verification_views.router)
 
     @app.get("/api/v1/health", tags=["meta"])

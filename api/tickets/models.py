@@ -37,6 +37,7 @@ class TicketRow(Base):
     __table_args__ = (
         gist("tickets"),
         Index("ix_tickets_status", "status"),
+        Index("ix_tickets_status_lon_lat", "status", "lon", "lat"),  # the map's list (0007)
         Index("ix_tickets_jurisdiction", "jurisdiction"),
     )
 

@@ -4,7 +4,8 @@
 const API = "/api/v1";
 const HOURS_BINS = [[2, "#1a9850"], [6, "#91cf60"], [24, "#d9ef8b"], [72, "#fee08b"], [168, "#fc8d59"], [Infinity, "#d73027"]];
 const CELL_MIN_ZOOM = 13;
-const state = { token: sessionStorage.getItem("np-token"), me: null, map: null, layers: {} };
+const OPEN_STATUSES = ["collected", "filed", "dispatched", "handled", "feedback"];
+const state = { token: sessionStorage.getItem("np-token"), me: null, map: null, layers: {}, evidence: new Map() };
 
 function colourFor(hours) {
   if (hours === null || hours === undefined) return "#bdbdbd";
@@ -37,6 +38,7 @@ async function login(event) {
 function logout() {
   state.token = null;
   sessionStorage.removeItem("np-token");
+  forgetEvidence();
   document.getElementById("app").hidden = true;
   document.getElementById("login").hidden = false;
 }
@@ -93,6 +95,94 @@ async function respondAt(latlng) {
   }
 }
 
+// Evidence crops need the bearer token, so <img src> cannot fetch them: each is fetched once,
+// kept as a blob URL for the session (the server marks them immutable) and revoked at logout.
+function evidenceShas(ticket) {
+  return (ticket.evidence || []).map((e) => e.crop_sha256).filter((sha) => /^[0-9a-f]{64}$/.test(sha || ""));
+}
+
+function evidenceThumbs(ticket, max = 3) {
+  const shas = evidenceShas(ticket);
+  if (!shas.length) return "";
+  const more = shas.length > max ? `<span class="muted">+${shas.length - max}</span>` : "";
+  return `<div class="evidence">${shas.slice(0, max).map((sha) =>
+    `<img class="evidence-thumb" data-sha="${sha}" alt="evidence photo ${sha.slice(0, 8)}" title="evidence ${sha.slice(0, 12)}…">`).join("")}${more}</div>`;
+}
+
+function evidenceUrl(sha) {
+  if (!state.evidence.has(sha)) {
+    const pending = fetch(`${API}/evidence/${sha}`, { headers: { Authorization: `Bearer ${state.token}` } })
+      .then(async (response) => {
+        if (!response.ok) {
+          const body = await response.json().catch(() => ({}));
+          throw new Error(body.detail || `evidence ${sha.slice(0, 8)}: HTTP ${response.status}`);
+        }
+        return URL.createObjectURL(await response.blob());
+      });
+    pending.catch(() => state.evidence.delete(sha));  // a failed fetch may be retried later
+    state.evidence.set(sha, pending);
+  }
+  return state.evidence.get(sha);
+}
+
+function loadEvidence(root) {
+  root.querySelectorAll("img.evidence-thumb:not([data-state])").forEach((img) => {
+    img.dataset.state = "loading";
+    evidenceUrl(img.dataset.sha).then((url) => {
+      img.src = url;
+      img.dataset.state = "loaded";
+      img.addEventListener("click", () => showEvidence(url, img.alt));
+    }).catch((err) => {
+      img.dataset.state = "failed";
+      img.title = err.message;
+    });
+  });
+}
+
+function showEvidence(url, alt) {
+  let viewer = document.getElementById("evidence-viewer");
+  if (!viewer) {
+    viewer = document.createElement("div");
+    viewer.id = "evidence-viewer";
+    viewer.addEventListener("click", () => { viewer.hidden = true; });
+    document.body.appendChild(viewer);
+  }
+  viewer.innerHTML = `<img src="${url}" alt="${esc(alt)}"><p>Click anywhere to close.</p>`;
+  viewer.hidden = false;
+}
+
+function forgetEvidence() {
+  state.evidence.forEach((pending) => pending.then((url) => URL.revokeObjectURL(url)).catch(() => {}));
+  state.evidence.clear();
+}
+
+function ticketPopup(t) {
+  return `<b>#${t.id}</b> ${esc(t.category_name)}<br><span class="status">${esc(t.status)}</span>` +
+    `${t.overdue ? ' <b class="overdue-flag">overdue</b>' : ""} · ${esc(t.jurisdiction)}<br>` +
+    `<span class="muted">due ${esc(t.sla_deadline)}</span>${evidenceThumbs(t)}`;
+}
+
+async function loadTicketLayer() {
+  const layer = state.layers.tickets;
+  const b = state.map.getBounds();
+  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+  const statuses = OPEN_STATUSES.map((s) => `&status=${s}`).join("");
+  const body = await api(`/tickets?bbox=${bbox}${statuses}&limit=500`);
+  layer.clearLayers();
+  body.features.forEach((f) => {
+    const [lon, lat] = f.geometry.coordinates;
+    const marker = L.circleMarker([lat, lon], {
+      pane: "tickets", renderer: state.ticketRenderer, radius: 7, color: "#fff", weight: 2, fillOpacity: 1, fillColor: f.properties.overdue ? "#d73027" : "#f97316",
+      bubblingMouseEvents: false,  // a dispatcher opening a ticket is not asking for a drone
+    }).bindPopup(ticketPopup(f.properties), { minWidth: 200 });
+    marker.ticketId = f.id;
+    // thumbnails have a fixed size, so the open pop-up need not be laid out again (update()
+    // would also re-render its content and drop the loaded images)
+    marker.on("popupopen", (e) => loadEvidence(e.popup.getElement()));
+    layer.addLayer(marker);
+  });
+}
+
 async function loadTickets() {
   const list = document.getElementById("tickets-list");
   const body = await api("/tickets?limit=200");
@@ -108,8 +198,9 @@ async function loadTickets() {
     return `<div class="ticket ${t.overdue ? "overdue" : ""}" data-ticket="${t.id}">
       <div>#${t.id} <span class="status">${esc(t.status)}</span> · ${esc(t.category_name)} (${esc(t.major_code)}-${esc(t.minor_code)})</div>
       <div class="muted">${esc(t.jurisdiction)} · due ${esc(t.sla_deadline)} · ${t.evidence.length} evidence item(s)</div>
-      <div>${esc(t.description)}</div>${actions}</div>`;
+      <div>${esc(t.description)}</div>${evidenceThumbs(t, 6)}${actions}</div>`;
   }).join("") : "<p class=muted>No tickets.</p>";
+  loadEvidence(list);
   list.querySelectorAll("button[data-act]").forEach((b) => b.addEventListener("click", () => act(b.dataset.id, b.dataset.act)));
 }
 
@@ -205,6 +296,11 @@ async function buildMap() {
         .bindTooltip(`${f.id} (${f.properties.status})`),
     ]);
   })).addTo(map);
+  // tickets get their own pane above the coverage canvas, drawn in SVG: a click on a ticket
+  // reaches the ticket (and its pop-up), not the cell underneath
+  map.createPane("tickets").style.zIndex = 450;
+  state.ticketRenderer = L.svg({ pane: "tickets" });
+  state.layers.tickets = L.layerGroup().addTo(map);
   document.querySelectorAll("[data-layer]").forEach((box) => {
     box.onchange = () => (box.checked ? state.layers[box.dataset.layer].addTo(map) : state.layers[box.dataset.layer].remove());
   });
@@ -212,8 +308,9 @@ async function buildMap() {
     map.on("click", (e) => { showView("dispatch"); respondAt(e.latlng); });
   }
   map.on("moveend", () => loadCoverageLayer().catch((e) => { document.getElementById("status").textContent = e.message; }));
+  map.on("moveend", () => loadTicketLayer().catch((e) => { document.getElementById("status").textContent = e.message; }));
   setLegend();
-  await loadCoverageLayer();
+  await Promise.all([loadCoverageLayer(), loadTicketLayer()]);
 }
 
 async function start() {

@@ -16,15 +16,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 import uvicorn
+from PIL import Image, ImageDraw
 from sqlalchemy import Engine
 
 from api.auth.models import Role
 from api.auth.service import create_user
+from api.clues import ClueConfig, Detection, DetectionClass, ingest_detections
 from api.http.app import create_app
 from api.tickets.categories import load_category_table
+from api.tickets.flows import TicketConfig, promote_clues
 from api.tickets.locate import Location
 from api.tickets.models import TicketSource
 from api.tickets.service import TicketSpec, create_tickets, transition
@@ -66,7 +70,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def seed(url: str) -> None:
+def seed(url: str, data_dir: Path) -> None:
     engine = make_engine(url)
     upgrade(engine)
     halves = [
@@ -136,6 +140,7 @@ def seed(url: str) -> None:
             engine, username=name, password=PASSWORD, role=role, jurisdictions=jur, actor="test"
         )
     seed_plan_and_tickets(engine, now)
+    seed_clue_tickets(engine, now, data_dir)
     engine.dispose()
 
 
@@ -164,12 +169,42 @@ def seed_plan_and_tickets(engine: Engine, now: datetime) -> None:
             transition(session, ticket_id=row.id, to=TicketStatus.DISPATCHED, actor="test", now=now)
 
 
+def seed_clue_tickets(engine: Engine, now: datetime, data_dir: Path) -> None:
+    """Dumped waste seen in one photo in each jurisdiction: clues with evidence crops → tickets."""
+    rng = np.random.default_rng(5)
+    photo = Image.fromarray(rng.integers(90, 140, (480, 640, 3), dtype=np.uint8))
+    draw = ImageDraw.Draw(photo)
+    for x0, y0 in ((100, 100), (400, 260)):
+        draw.rectangle((x0, y0, x0 + 80, y0 + 60), fill=(200, 120, 40))
+        draw.ellipse((x0 + 20, y0 + 10, x0 + 50, y0 + 40), fill=(240, 240, 230))
+    frame = data_dir / "frames" / "DJI_0001.JPG"
+    frame.parent.mkdir(parents=True, exist_ok=True)
+    photo.save(frame)
+    detections = [
+        Detection(
+            DetectionClass.CONSTRUCTION_WASTE,
+            0.9,
+            f"DJI_0001.JPG#{jur}",
+            now - timedelta(hours=2),
+            shapely.Point(lon, 22.903).buffer(0.00004),
+            pixel_box=(x0, y0, x0 + 80, y0 + 60),
+            frame_path=str(frame),
+        )
+        for lon, jur, (x0, y0) in ((113.304, "J1", (100, 100)), (113.316, "J2", (400, 260)))
+    ]
+    ingest_detections(
+        engine, detections=detections, config=ClueConfig(evidence_dir=data_dir / "evidence")
+    )
+    promote_clues(engine, config=TicketConfig(), now=now)
+
+
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}"
-    seed(url)
+    tmp = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{tmp / 'web.db'}"
+    seed(url, tmp / "data")
     port = free_port()
-    app = create_app(Settings(database_url=url, dev_mode=True))
+    app = create_app(Settings(database_url=url, data_dir=tmp / "data", dev_mode=True))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -264,7 +299,8 @@ def test_officer_handles_a_ticket_in_their_jurisdiction(browser: object, base_ur
     page.click("#tabs button[data-view=tickets]")
     page.wait_for_selector(".ticket")
     tickets = page.locator(".ticket")
-    assert tickets.count() == 1  # only J1's ticket
+    assert tickets.count() == 2  # only J1's: the reported rubble and the dumped waste clue
+    assert "J2" not in page.inner_text("#tickets-list")
     assert "rubble in J1" in tickets.first.inner_text()
     assert "dispatched" in tickets.first.inner_text()
     tickets.first.locator("button[data-act=handle]").click()
@@ -278,4 +314,54 @@ def test_officer_can_log_in_and_out(browser: object, base_url: str) -> None:
     assert "officer (officer)" in page.inner_text("#whoami")
     page.click("#logout")
     assert page.is_visible("#login-form")
+    page.close()
+
+
+LOADED_THUMB = "img.evidence-thumb[data-state=loaded]"
+
+
+def test_officer_sees_evidence_photos_in_the_list_and_the_map(
+    browser: object, base_url: str
+) -> None:
+    page = logged_in(browser, base_url, "officer")
+    # the map shows J1's open tickets only; a ticket's pop-up fetches its evidence crop
+    assert page.evaluate("state.layers.tickets.getLayers().length") == 2
+    page.evaluate(
+        "() => { state.layers.tickets.getLayers().find(m => "
+        "m.getPopup().getContent().includes('evidence-thumb')).openPopup(); }"
+    )
+    page.wait_for_selector(f".leaflet-popup {LOADED_THUMB}", timeout=20_000)
+    size = page.evaluate(
+        f"(() => {{ const i = document.querySelector('.leaflet-popup {LOADED_THUMB}'); "
+        "return [i.naturalWidth, i.naturalHeight, i.src.slice(0, 5)]; })()"
+    )
+    assert size[0] > 80  # the crop with its margin, decoded by the browser
+    assert size[1] > 60
+    assert size[2] == "blob:"  # fetched with the bearer token, not a bare <img src>
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
+    page.screenshot(path=str(ARTIFACTS / "officer-map-evidence.png"))
+    page.click("#tabs button[data-view=tickets]")
+    page.wait_for_selector(f".ticket {LOADED_THUMB}", timeout=20_000)
+    assert page.locator(f".ticket {LOADED_THUMB}").count() == 1
+    assert page.locator(".ticket img.evidence-thumb[data-state=failed]").count() == 0
+    page.locator(f".ticket {LOADED_THUMB}").first.click()
+    assert page.is_visible("#evidence-viewer img")
+    page.screenshot(path=str(ARTIFACTS / "officer-ticket-evidence.png"))
+    page.close()
+
+
+def test_dispatcher_opens_a_ticket_without_sending_a_drone(browser: object, base_url: str) -> None:
+    page = logged_in(browser, base_url, "dispatcher")
+    assert page.evaluate("state.layers.tickets.getLayers().length") == 4  # J1's and J2's
+    marker = page.evaluate(
+        "(() => { const m = state.layers.tickets.getLayers().find(m => "
+        "m.getPopup().getContent().includes('evidence-thumb')); "
+        "const p = state.map.latLngToContainerPoint(m.getLatLng()); return [p.x, p.y]; })()"
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + marker[0], box["y"] + marker[1])
+    page.wait_for_selector(f".leaflet-popup {LOADED_THUMB}", timeout=20_000)
+    assert page.inner_text("#respond-result") == ""  # the click opened the ticket, no dispatch
     page.close()
