@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Engine
 
 from api.auth.models import Role
@@ -59,6 +59,9 @@ def _principal(request: Request, engine: EngineDep, settings: SettingsDep) -> Pr
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+MAX_ROW_ID = 2**63 - 1  # a 64-bit key: larger numbers are no ids on any backend
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Row id (positive 64-bit integer).")]
 
 
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:

@@ -22,6 +22,7 @@ from api.auth.models import Role
 from api.auth.security import Principal
 from api.auth.service import principal_for_key
 from api.errors import ApiError, CategoryTableError, IdempotencyConflictError, NotFoundError
+from api.http.deps import MAX_ROW_ID
 from api.open311 import service
 from api.open311.models import CreatedRequest, CreateRequest, Open311Status
 from api.tickets.categories import CategoryTable, load_category_table
@@ -129,6 +130,8 @@ def get_requests(
     try:
         ids = [int(x) for x in _split(service_request_id)]
         statuses = [Open311Status(x) for x in _split(status)]
+        if any(not 0 < i <= MAX_ROW_ID for i in ids):
+            raise ValueError(f"service_request_id out of range 1..{MAX_ROW_ID}")
     except ValueError as e:
         return _error(400, f"{e}; ids are integers and status is open or closed")
     with Session(engine) as session:
@@ -153,7 +156,7 @@ def get_request(
 ) -> JSONResponse | list[dict[str, Any]]:
     if _caller(engine, api_key or request.headers.get("x-api-key")) is None:
         return _error(403, _NO_KEY)
-    if not request_id.isdigit():
+    if not request_id.isdigit() or int(request_id) > MAX_ROW_ID:
         return _error(404, f"no service request {request_id!r}; ids are integers")
     with Session(engine) as session:
         try:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from api.auth.models import Role
 from api.auth.security import Principal
 from api.geography.views import GEOJSON, BBoxQuery, parse_bbox
-from api.http.deps import CurrentPrincipal, EngineDep, SettingsDep
+from api.http.deps import MAX_ROW_ID, CurrentPrincipal, EngineDep, RowId, SettingsDep
 from api.http.pagination import decode_cursor, encode_cursor
 from api.http.problems import ProblemError
 from api.tickets import service
@@ -50,7 +50,7 @@ class ActionRequest(BaseModel):
     action: OfficerAction
     note: str | None = Field(default=None, max_length=2000, examples=["shed removed by owner"])
     reason: str | None = Field(default=None, max_length=2000, description="For reject.")
-    original_id: int | None = Field(default=None, description="For duplicate.")
+    original_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID, description="For duplicate.")
 
 
 def _scoped(query: Select[Any], principal: Principal) -> Select[Any]:
@@ -118,7 +118,7 @@ def _get(session: Session, principal: Principal, ticket_id: int) -> TicketRow:
 
 
 @router.get("/{ticket_id}")
-def get_ticket(ticket_id: int, principal: CurrentPrincipal, engine: EngineDep) -> dict[str, Any]:
+def get_ticket(ticket_id: RowId, principal: CurrentPrincipal, engine: EngineDep) -> dict[str, Any]:
     """One ticket with its evidence, full transition history and verification flights."""
     with Session(engine) as session:
         row = _get(session, principal, ticket_id)
@@ -136,7 +136,7 @@ def get_ticket(ticket_id: int, principal: CurrentPrincipal, engine: EngineDep) -
 
 @router.post("/{ticket_id}/actions")
 def act(
-    ticket_id: int,
+    ticket_id: RowId,
     body: ActionRequest,
     principal: CurrentPrincipal,
     engine: EngineDep,

@@ -20,7 +20,7 @@ from api.auth.security import Principal
 from api.clues.detection import Detection
 from api.errors import DetectionInputError
 from api.geography.views import GEOJSON
-from api.http.deps import CurrentPrincipal, EngineDep, SettingsDep
+from api.http.deps import MAX_ROW_ID, CurrentPrincipal, EngineDep, RowId, SettingsDep
 from api.http.pagination import decode_cursor, encode_cursor
 from api.http.problems import ProblemError
 from api.tickets.models import TicketRow
@@ -52,7 +52,7 @@ def list_verifications(
     principal: CurrentPrincipal,
     engine: EngineDep,
     status: Annotated[list[VerificationStatus] | None, Query()] = None,
-    ticket_id: int | None = None,
+    ticket_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     cursor: str | None = None,
 ) -> Response:
@@ -110,7 +110,7 @@ def _detections(body: dict[str, Any]) -> list[Detection]:
 
 @router.post("/{verification_id}/result")
 def report_result(
-    verification_id: int,
+    verification_id: RowId,
     principal: CurrentPrincipal,
     engine: EngineDep,
     settings: SettingsDep,
