@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from missions.errors import MissionsError
+from missions.storage.engine import PoolConfig
 
 DEV_SECRET = "nestpatrol-dev-secret-not-for-production"
 
@@ -32,6 +33,20 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default sqlite:///<data_dir>/nestpatrol.db. "
         "PostgreSQL + PostGIS in production: postgresql+psycopg://user@host/db.",
+    )
+    db_pool_size: int = Field(
+        default=5, ge=1, description="PostgreSQL: connections each process keeps open."
+    )
+    db_pool_max_overflow: int = Field(
+        default=10, ge=0, description="PostgreSQL: extra connections a process may open at a peak."
+    )
+    db_pool_timeout_s: float = Field(
+        default=30.0, gt=0, description="PostgreSQL: wait this long for a free connection (s)."
+    )
+    db_pool_recycle_s: int = Field(
+        default=1800,
+        ge=-1,
+        description="PostgreSQL: replace connections older than this (s; -1 never).",
     )
     timezone: str = Field(default="Asia/Shanghai", description="IANA zone of local time.")
     cell_size_m: float = Field(default=100.0, gt=0, description="Unit-grid cell edge (m).")
@@ -56,6 +71,13 @@ class Settings(BaseSettings):
         "default none: the map shows district and jurisdiction outlines only.",
     )
     tile_attribution: str = Field(default="", description="Attribution shown for the basemap.")
+
+    @field_validator("db_pool_recycle_s")
+    @classmethod
+    def _recycle_not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("db_pool_recycle_s=0 would reopen every connection; use -1 or ≥ 1")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -86,6 +108,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'nestpatrol.db').as_posix()}"
+
+    @property
+    def db_pool(self) -> PoolConfig:
+        """The connection pool each process opens on PostgreSQL (SQLite ignores it)."""
+        return PoolConfig(
+            size=self.db_pool_size,
+            max_overflow=self.db_pool_max_overflow,
+            timeout_s=self.db_pool_timeout_s,
+            recycle_s=self.db_pool_recycle_s,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

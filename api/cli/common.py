@@ -42,7 +42,7 @@ def settings_for(db: str | None, data_dir: Path | None, **more: object) -> Setti
 
 
 def engine_for(settings: Settings, *, require: bool = True) -> Engine:
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, pool=settings.db_pool)
     if require:
         require_schema(engine)
     return engine

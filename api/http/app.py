@@ -37,7 +37,7 @@ Spatial lists are GeoJSON FeatureCollections (RFC 7946, WGS-84). Errors are RFC 
 def create_app(settings: Settings) -> FastAPI:
     """An app on the settings' database; refuses a default secret outside dev mode."""
     settings.check_server_secret()
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, pool=settings.db_pool)
     require_schema(engine)
     app = FastAPI(title="NestPatrol", version="0.1.0", description=DESCRIPTION)
     app.state.engine = engine

@@ -147,6 +147,7 @@ class SortieRow(Base):
     __table_args__ = (
         gist("sorties"),
         Index("ix_sorties_nest_start", "nest_id", "planned_start"),
+        Index("ix_sorties_state_start", "state", "planned_start"),
     )
 
     sortie_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -158,3 +159,7 @@ class SortieRow(Base):
     waypoints: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     geom: Mapped[shapely.Geometry] = mapped_column(GeometryType("LINESTRING"))
+    # claimed by one patrol controller at a time (see missions.storage.claims)
+    state: Mapped[str] = mapped_column(String(16), server_default="planned")
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
