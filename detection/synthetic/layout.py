@@ -8,8 +8,8 @@ box shows one object.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -200,3 +200,59 @@ def generate_world(seed: int, config: WorldConfig | None = None) -> World:
         ground_kind=base,
         seed=seed,
     )
+
+
+@dataclass(frozen=True)
+class Background:
+    """A violation-free world and the free-space facts needed to add objects to it later.
+
+    The patrol simulator lets violations appear and vanish over time on top of a static scene;
+    :meth:`allows` applies the same placement rules as :func:`generate_world` (no overlap with
+    placed footprints, only vehicles on roads, nothing on water), and ``roofs`` are the
+    buildings a rooftop shed may stand on.
+    """
+
+    world: World
+    roofs: tuple[SceneObject, ...]
+    blocked: tuple[Polygon, ...]
+
+    def allows(
+        self, obj: SceneObject, others: Sequence[Polygon] = (), clearance_m: float = 0.6
+    ) -> bool:
+        """Whether ``obj`` may stand on the ground here, away from ``others`` too."""
+        grown = obj.footprint.buffer(clearance_m)
+        if any(grown.intersects(b) for b in (*self.blocked, *others)):
+            return False
+        for g in self.world.objects:
+            if not g.is_ground or not g.footprint.intersects(obj.footprint):
+                continue
+            if g.kind is ObjectKind.WATER or (
+                g.kind is ObjectKind.ROAD and obj.kind not in _ROAD_USERS
+            ):
+                return False
+        return True
+
+
+def generate_background(seed: int, config: WorldConfig | None = None) -> Background:
+    """A reproducible world like :func:`generate_world` but without any labelled object.
+
+    ``config.violations`` is ignored (treated as 0) and rooftop sheds are left out, so every
+    violation in a simulated world is one the simulator placed and knows the lifetime of.
+    """
+    cfg = replace(config or WorldConfig(), violations=0.0)
+    lay = _Layout(seed, cfg)
+    base = _lay_ground(lay)
+    _lay_buildings(lay)
+    _lay_objects(lay)
+    rng = lay.rng
+    sun = Sun(float(rng.uniform(0, 2 * math.pi)), math.radians(float(rng.uniform(40, 75))))
+    kept = [o for o in lay.things if o.label is None]
+    ordered = sorted(kept, key=lambda o: (o.base_m, o.kind is ObjectKind.TREE))
+    world = World(
+        extent=(0.0, 0.0, cfg.size_m, cfg.size_m),
+        objects=(*lay.ground, *ordered),
+        sun=sun,
+        ground_kind=base,
+        seed=seed,
+    )
+    return Background(world, tuple(lay.roofs), tuple(lay.blocked))
