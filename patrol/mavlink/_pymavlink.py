@@ -61,23 +61,26 @@ def _convert(msg: Any) -> Incoming | None:
     if kind == "MISSION_COUNT":
         return MissionCount(count=int(msg.count))
     if kind == "MISSION_ITEM_INT":
-        return ItemMessage(
-            MissionItemInt(
-                seq=int(msg.seq),
-                frame=int(msg.frame),
-                command=int(msg.command),
-                current=int(msg.current),
-                autocontinue=int(msg.autocontinue),
-                param1=float(msg.param1),
-                param2=float(msg.param2),
-                param3=float(msg.param3),
-                param4=float(msg.param4),
-                x=int(msg.x),
-                y=int(msg.y),
-                z=float(msg.z),
-            )
-        )
+        return ItemMessage(item_from_message(msg))
     return None
+
+
+def item_from_message(msg: Any) -> MissionItemInt:
+    """A pymavlink MISSION_ITEM_INT as our typed value (ground and simulated vehicle alike)."""
+    return MissionItemInt(
+        seq=int(msg.seq),
+        frame=int(msg.frame),
+        command=int(msg.command),
+        current=int(msg.current),
+        autocontinue=int(msg.autocontinue),
+        param1=float(msg.param1),
+        param2=float(msg.param2),
+        param3=float(msg.param3),
+        param4=float(msg.param4),
+        x=int(msg.x),
+        y=int(msg.y),
+        z=float(msg.z),
+    )
 
 
 class PymavlinkLink:
