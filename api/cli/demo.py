@@ -14,13 +14,18 @@ from api.cli.demo_users import ensure_demo_users
 from api.cli.grid import stats_table
 from api.cli.plan import capacity_line, metrics_table, reach_line
 from api.cli.server import serve
+from api.cli.sim import simulate
 from missions.flows.demo import DemoSetup, init_demo
 from missions.flows.grid import grid_stats
-from missions.flows.plan import plan_day, reach, write_day
+from missions.flows.plan import DayPlan, plan_day, reach, write_day
 from missions.maps import render_grid_map
 from missions.settings import Settings
 from missions.storage import upgrade
 from missions.storage.engine import head_revision
+from patrol.errors import PatrolError
+from patrol.sim.world import Fidelity
+
+DEMO_HOURS = 24.0
 
 
 def init(
@@ -62,10 +67,17 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Stop after the report (for scripts and tests).")
     ] = False,
+    sim_hours: Annotated[
+        float,
+        typer.Option(
+            "--sim-hours",
+            help="Hours of the planned day to fly in the simulator, detect and score (0: skip).",
+        ),
+    ] = DEMO_HOURS,  # at most the planned day
     db: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Set up the demo district, run the pipeline, report, then serve the web map (dev mode)."""
+    """Set up the demo district, plan, fly, detect and report, then serve the web map (dev)."""
     settings = settings_for(db, data_dir)
     out_dir = out or settings.data_dir / "demo"
     console.rule("[bold]NestPatrol demo: Panyu District (boundary real, other layers illustrative)")
@@ -89,7 +101,21 @@ def demo(
         jurisdictions=setup.district.jurisdictions,
     )
     console.print(f"[green]map[/] {png}")
-    _plan_demo(settings, out_dir)
+    if not 0 <= sim_hours <= DEMO_HOURS:
+        raise PatrolError(f"--sim-hours {sim_hours:g} is outside 0..{DEMO_HOURS:g} (the plan)")
+    day = _plan_demo(settings, out_dir)
+    if sim_hours > 0:
+        console.rule(f"[bold]Simulated patrol: {sim_hours:g} h flown, detected and scored")
+        simulate(
+            settings,
+            out=out_dir / "sim",
+            hours=sim_hours,
+            start=day.ours.config.start,
+            seed=0,
+            fidelity=Fidelity(),
+            rapid=6,
+            day=day,
+        )
     users = ensure_demo_users(engine_for(settings), out_dir / "demo-users.json")
     table = Table(title="Demo users (local trial; passwords in demo-users.json)")
     table.add_column("user")
@@ -102,7 +128,7 @@ def demo(
     serve(dev=True, host=None, port=None, db=db, data_dir=data_dir)
 
 
-def _plan_demo(settings: Settings, out_dir: Path) -> None:
+def _plan_demo(settings: Settings, out_dir: Path) -> DayPlan:
     """Plan the next 24 h for the demo fleet; print ours vs baseline vs capacity, and reach."""
     engine = engine_for(settings)
     start = datetime.now(settings.tz).replace(minute=0, second=0, microsecond=0) + timedelta(
@@ -110,7 +136,7 @@ def _plan_demo(settings: Settings, out_dir: Path) -> None:
     )
     console.rule("[bold]24 h patrol plan")
     with console.status("planning the fleet and scheduling 24 h"):
-        day = plan_day(engine, start=start, hours=24.0, tz=settings.tz)
+        day = plan_day(engine, start=start, hours=DEMO_HOURS, tz=settings.tz)
     write_day(day, out_dir / "plan")
     console.print(metrics_table(day))
     console.print(capacity_line(day))
@@ -118,3 +144,4 @@ def _plan_demo(settings: Settings, out_dir: Path) -> None:
         result = reach(engine, tz=settings.tz, png=out_dir / "reach.png")
     console.print(reach_line(result))
     console.print(f"[green]plan[/] {out_dir / 'plan'} (schedule.json, sorties.geojson, PNG)")
+    return day

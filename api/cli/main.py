@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from api.cli import coverage, db, demo, geography, grid, plan, server
+from api.cli import coverage, db, demo, geography, grid, plan, server, sim
 from api.cli import tickets as tickets_cli
 from api.cli.common import err_console
 from api.errors import ApiError
@@ -36,6 +36,7 @@ app.add_typer(plan.app, name="plan")
 app.add_typer(detection_cli.app)
 app.add_typer(model_cli.app, name="model")
 app.add_typer(coverage.app, name="coverage")
+app.add_typer(sim.app, name="sim")
 app.add_typer(db.app, name="db")
 app.command("serve")(server.serve)
 app.add_typer(server.users, name="users")

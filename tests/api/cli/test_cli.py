@@ -131,7 +131,9 @@ def test_errors_are_clean_and_name_the_fix(
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, text = cli(capsys, "demo", "--no-serve", "--data-dir", str(tmp_path))
+    code, text = cli(
+        capsys, "demo", "--no-serve", "--sim-hours", "0.5", "--data-dir", str(tmp_path)
+    )
     assert code == 0, text
     assert "officer" in text
     assert "planner" in text
@@ -145,6 +147,12 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     plan = json.loads((tmp_path / "demo" / "plan" / "schedule.json").read_text())
     assert plan["metrics"]["ours"]["sorties"] > 100
     assert (tmp_path / "demo" / "reach.png").stat().st_size > 10_000
+    # ... then flies the first half hour in the simulator, detects and scores it
+    assert "Simulated patrol: 0.5 h" in text
+    sim = json.loads((tmp_path / "demo" / "sim" / "report.json").read_text())
+    assert sim["hours"] == 0.5
+    assert sim["flights"]["flights"] >= 5
+    assert sim["cost"]["frames_captured"] > 500
     # demo users can log in with the printed passwords
     users = json.loads((tmp_path / "demo" / "demo-users.json").read_text())
     engine = make_engine(f"sqlite:///{tmp_path / 'nestpatrol.db'}")
