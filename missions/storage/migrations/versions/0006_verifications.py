@@ -51,9 +51,7 @@ def upgrade() -> None:
     op.create_index("ix_verifications_ticket_id", "verifications", ["ticket_id"], unique=False)
     op.create_index("ix_verifications_status", "verifications", ["status"], unique=False)
     if op.get_context().dialect.name == "postgresql":
-        op.create_index(
-            "ix_verifications_geom", "verifications", ["geom"], postgresql_using="gist"
-        )
+        op.create_index("ix_verifications_geom", "verifications", ["geom"], postgresql_using="gist")
 
 
 def downgrade() -> None:
