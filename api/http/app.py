@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import views as auth_views
+from api.clues import views as clue_views
 from api.coverage import views as coverage_views
 from api.dispatch import views as dispatch_views
 from api.evidence import views as evidence_views
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(planning_views.router)
     app.include_router(open311_router)
     app.include_router(dispatch_views.router)
+    app.include_router(clue_views.router)
     app.include_router(evidence_views.router)
     app.include_router(verification_views.router)
 

@@ -5,6 +5,7 @@ const API = "/api/v1";
 const HOURS_BINS = [[2, "#1a9850"], [6, "#91cf60"], [24, "#d9ef8b"], [72, "#fee08b"], [168, "#fc8d59"], [Infinity, "#d73027"]];
 const CELL_MIN_ZOOM = 13;
 const OPEN_STATUSES = ["collected", "filed", "dispatched", "handled", "feedback"];
+const CLUE_COLOURS = { active: "#dc2626", suppressed: "#6b7280", baseline: "#2563eb" };
 const state = { token: sessionStorage.getItem("np-token"), me: null, map: null, layers: {}, evidence: new Map() };
 
 function colourFor(hours) {
@@ -55,6 +56,11 @@ function dispatching() {
   return state.me && (state.me.role === "dispatcher" || state.me.role === "admin");
 }
 
+// clues are the pipeline's raw output: for dispatchers, planners and admins (officers get tickets)
+function reviewing() {
+  return state.me && ["dispatcher", "planner", "admin"].includes(state.me.role);
+}
+
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
@@ -97,12 +103,13 @@ async function respondAt(latlng) {
 
 // Evidence crops need the bearer token, so <img src> cannot fetch them: each is fetched once,
 // kept as a blob URL for the session (the server marks them immutable) and revoked at logout.
-function evidenceShas(ticket) {
-  return (ticket.evidence || []).map((e) => e.crop_sha256).filter((sha) => /^[0-9a-f]{64}$/.test(sha || ""));
+// Tickets cite a crop as `crop_sha256`, clues as `sha256`.
+function evidenceShas(item) {
+  return (item.evidence || []).map((e) => e.crop_sha256 || e.sha256).filter((sha) => /^[0-9a-f]{64}$/.test(sha || ""));
 }
 
-function evidenceThumbs(ticket, max = 3) {
-  const shas = evidenceShas(ticket);
+function evidenceThumbs(item, max = 3) {
+  const shas = evidenceShas(item);
   if (!shas.length) return "";
   const more = shas.length > max ? `<span class="muted">+${shas.length - max}</span>` : "";
   return `<div class="evidence">${shas.slice(0, max).map((sha) =>
@@ -183,6 +190,37 @@ async function loadTicketLayer() {
   });
 }
 
+function cluePopup(c) {
+  const rules = (c.rules || []).map((r) => `<li><b>${esc(r.rule)}</b>: ${esc(r.reason)}</li>`).join("");
+  const ticket = c.ticket_id ? ` · ticket #${c.ticket_id}` : "";
+  return `<b>Clue #${c.id}</b> ${esc(c.detection_class)}<br>` +
+    `<span class="status clue-${esc(c.status)}">${esc(c.status)}</span> · confidence ${Math.round(100 * c.confidence)} % · ` +
+    `${c.sighting_count} sighting${c.sighting_count === 1 ? "" : "s"}${ticket}<br>` +
+    `<span class="muted">last seen ${esc(c.last_seen_at)}</span>` +
+    `${rules ? `<ul class="rules">${rules}</ul>` : ""}${evidenceThumbs(c, 6)}`;
+}
+
+async function loadClueLayer() {
+  if (!reviewing()) return;
+  const layer = state.layers.clues;
+  const b = state.map.getBounds();
+  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+  const body = await api(`/clues?bbox=${bbox}&limit=500`);
+  layer.clearLayers();
+  body.features.forEach((f) => {
+    const [lon, lat] = f.geometry.coordinates;
+    const colour = CLUE_COLOURS[f.properties.status] || "#6b7280";
+    // a ring: a ticket made from the clue sits at its centre and stays clickable
+    const marker = L.circleMarker([lat, lon], {
+      pane: "clues", renderer: state.clueRenderer, radius: 11, color: colour, weight: 3, fillColor: colour, fillOpacity: 0.2,
+      bubblingMouseEvents: false,
+    }).bindPopup(cluePopup(f.properties), { minWidth: 220 });
+    marker.clueId = f.id;
+    marker.on("popupopen", (e) => loadEvidence(e.popup.getElement()));
+    layer.addLayer(marker);
+  });
+}
+
 async function loadTickets() {
   const list = document.getElementById("tickets-list");
   const body = await api("/tickets?limit=200");
@@ -244,6 +282,10 @@ function setLegend() {
     return `<div><span class="legend-swatch" style="background:${colour}"></span>${label}</div>`;
   });
   items.push(`<div><span class="legend-swatch" style="background:#bdbdbd"></span>never seen</div>`);
+  if (reviewing()) {
+    items.push("<h3>Clues</h3>", ...Object.entries(CLUE_COLOURS).map(([status, colour]) =>
+      `<div><span class="legend-swatch legend-ring" style="border-color:${colour}"></span>${status}</div>`));
+  }
   document.getElementById("legend").innerHTML = `<h3>Hours since last seen</h3>${items.join("")}`;
 }
 
@@ -301,6 +343,13 @@ async function buildMap() {
   map.createPane("tickets").style.zIndex = 450;
   state.ticketRenderer = L.svg({ pane: "tickets" });
   state.layers.tickets = L.layerGroup().addTo(map);
+  // clues (dispatchers, planners, admins) in a pane just below the tickets
+  map.createPane("clues").style.zIndex = 440;
+  state.clueRenderer = L.svg({ pane: "clues" });
+  state.layers.clues = L.layerGroup();
+  const clueBox = document.querySelector("[data-layer=clues]");
+  clueBox.closest("label").hidden = !reviewing();
+  if (reviewing() && clueBox.checked) state.layers.clues.addTo(map);
   document.querySelectorAll("[data-layer]").forEach((box) => {
     box.onchange = () => (box.checked ? state.layers[box.dataset.layer].addTo(map) : state.layers[box.dataset.layer].remove());
   });
@@ -309,8 +358,9 @@ async function buildMap() {
   }
   map.on("moveend", () => loadCoverageLayer().catch((e) => { document.getElementById("status").textContent = e.message; }));
   map.on("moveend", () => loadTicketLayer().catch((e) => { document.getElementById("status").textContent = e.message; }));
+  map.on("moveend", () => loadClueLayer().catch((e) => { document.getElementById("status").textContent = e.message; }));
   setLegend();
-  await Promise.all([loadCoverageLayer(), loadTicketLayer()]);
+  await Promise.all([loadCoverageLayer(), loadTicketLayer(), loadClueLayer()]);
 }
 
 async function start() {

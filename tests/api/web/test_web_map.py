@@ -365,3 +365,44 @@ def test_dispatcher_opens_a_ticket_without_sending_a_drone(browser: object, base
     page.wait_for_selector(f".leaflet-popup {LOADED_THUMB}", timeout=20_000)
     assert page.inner_text("#respond-result") == ""  # the click opened the ticket, no dispatch
     page.close()
+
+
+def test_dispatcher_opens_a_clue_with_its_rules_and_evidence(
+    browser: object, base_url: str
+) -> None:
+    page = logged_in(browser, base_url, "dispatcher")
+    assert page.is_visible("label:has(input[data-layer=clues])")
+    assert page.evaluate("state.layers.clues.getLayers().length") == 2  # one per jurisdiction
+    props = page.evaluate(
+        "(() => { const m = state.layers.clues.getLayers()[0]; m.openPopup(); "
+        "return [m.clueId, m.options.color]; })()"
+    )
+    page.wait_for_selector(f".leaflet-popup {LOADED_THUMB}", timeout=20_000)
+    text = page.inner_text(".leaflet-popup")
+    assert f"Clue #{props[0]}" in text
+    assert "construction_waste" in text
+    assert "active" in text  # both clues became tickets
+    assert props[1] == "#dc2626"  # coloured by that status
+    assert "confidence" in text
+    assert "1 sighting" in text
+    size = page.evaluate(
+        f"(() => {{ const i = document.querySelector('.leaflet-popup {LOADED_THUMB}'); "
+        "return [i.naturalWidth, i.naturalHeight, i.src.slice(0, 5)]; })()"
+    )
+    assert size[0] > 80  # the crop with its margin, decoded by the browser
+    assert size[1] > 60
+    assert size[2] == "blob:"  # fetched with the bearer token
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
+    page.screenshot(path=str(ARTIFACTS / "dispatcher-clue-evidence.png"))
+    page.close()
+
+
+def test_officer_has_no_clue_layer(browser: object, base_url: str) -> None:
+    page = logged_in(browser, base_url, "officer")
+    assert page.is_hidden("label:has(input[data-layer=clues])")
+    assert page.evaluate("state.layers.clues.getLayers().length") == 0
+    assert not page.evaluate("state.map.hasLayer(state.layers.clues)")
+    assert "clues" not in page.inner_text("#status")  # no request answered 403
+    page.close()
