@@ -26,9 +26,9 @@ from api.auth.security import Principal
 from api.clues.detection import DetectionClass
 from api.clues.models import ClueRead, ClueRow, ClueStatus, SightingRead, SightingRow
 from api.geography.views import GEOJSON, BBoxQuery, parse_bbox
-from api.http.deps import MAX_ROW_ID, CurrentPrincipal, EngineDep, RowId, require_roles
+from api.http.deps import CurrentPrincipal, EngineDep, RowId, require_roles
 from api.http.geojson import feature_collection
-from api.http.pagination import decode_cursor, encode_cursor
+from api.http.pagination import decode_id_cursor, encode_cursor
 from api.http.problems import ProblemError
 from api.tickets.models import TicketRow
 from missions.geo.crs import WGS84
@@ -101,7 +101,7 @@ def _list_query(
     bbox: str | None,
     since: datetime | None,
     until: datetime | None,
-    after: str | None,
+    after: int | None,
     limit: int,
 ) -> Select[ClueRow]:
     query = select(ClueRow).order_by(ClueRow.id).limit(limit)
@@ -120,11 +120,7 @@ def _list_query(
     if until is not None:
         query = query.where(ClueRow.last_seen_at <= until)
     if after is not None:
-        if not (after.isascii() and after.isdigit()) or int(after) > MAX_ROW_ID:
-            raise ProblemError(
-                400, "Bad cursor", "the cursor is malformed; restart from the first page"
-            )
-        query = query.where(ClueRow.id > int(after))
+        query = query.where(ClueRow.id > after)
     return query
 
 
@@ -212,7 +208,7 @@ def list_clues(
         bbox=bbox,
         since=start,
         until=end,
-        after=decode_cursor(cursor),
+        after=decode_id_cursor(cursor),
         limit=limit,
     )
     with Session(engine) as session:

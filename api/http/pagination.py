@@ -8,7 +8,9 @@ import json
 
 from api.http.problems import ProblemError
 
-__all__ = ["decode_cursor", "encode_cursor"]
+__all__ = ["decode_cursor", "decode_id_cursor", "encode_cursor"]
+
+_MAX_ID = 2**63 - 1
 
 
 def encode_cursor(after: str) -> str:
@@ -31,3 +33,15 @@ def decode_cursor(cursor: str | None) -> str | None:
             400, "Bad cursor", "the cursor is malformed; restart from the first page"
         )
     return after
+
+
+def decode_id_cursor(cursor: str | None) -> int | None:
+    """A cursor over a 64-bit row id (what the list endpoints page by)."""
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    if not (after.isascii() and after.isdigit()) or not 0 <= int(after) <= _MAX_ID:
+        raise ProblemError(
+            400, "Bad cursor", "the cursor is malformed; restart from the first page"
+        )
+    return int(after)

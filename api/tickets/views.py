@@ -23,7 +23,7 @@ from api.auth.models import Role
 from api.auth.security import Principal
 from api.geography.views import GEOJSON, BBoxQuery, parse_bbox
 from api.http.deps import MAX_ROW_ID, CurrentPrincipal, EngineDep, RowId, SettingsDep
-from api.http.pagination import decode_cursor, encode_cursor
+from api.http.pagination import decode_id_cursor, encode_cursor
 from api.http.problems import ProblemError
 from api.tickets import service
 from api.tickets.models import TicketRow, TransitionRead
@@ -94,13 +94,9 @@ def list_tickets(
             TicketRow.lon.between(box.min_lon, box.max_lon),
             TicketRow.lat.between(box.min_lat, box.max_lat),
         )
-    after = decode_cursor(cursor)
+    after = decode_id_cursor(cursor)
     if after is not None:
-        if not after.isdigit():
-            raise ProblemError(
-                400, "Bad cursor", "the cursor is malformed; restart from the first page"
-            )
-        query = query.where(TicketRow.id > int(after))
+        query = query.where(TicketRow.id > after)
     with Session(engine) as session:
         rows = list(session.scalars(query))
         features = [_feature(r) for r in rows]

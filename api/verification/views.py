@@ -21,7 +21,7 @@ from api.clues.detection import Detection
 from api.errors import DetectionInputError
 from api.geography.views import GEOJSON
 from api.http.deps import MAX_ROW_ID, CurrentPrincipal, EngineDep, RowId, SettingsDep
-from api.http.pagination import decode_cursor, encode_cursor
+from api.http.pagination import decode_id_cursor, encode_cursor
 from api.http.problems import ProblemError
 from api.tickets.models import TicketRow
 from api.verification import service
@@ -57,11 +57,7 @@ def list_verifications(
     cursor: str | None = None,
 ) -> Response:
     """Verifications as a FeatureCollection (areas flown), oldest first, in keyset pages."""
-    after = decode_cursor(cursor)
-    if after is not None and not after.isdigit():
-        raise ProblemError(
-            400, "Bad cursor", "the cursor is malformed; restart from the first page"
-        )
+    after = decode_id_cursor(cursor)
     with Session(engine) as session:
         rows = service.list_verifications(
             session,
@@ -69,7 +65,7 @@ def list_verifications(
             ticket_id=ticket_id,
             jurisdictions=_scope(principal),
             limit=limit,
-            after_id=int(after) if after else None,
+            after_id=after,
         )
         features = [feature(r) for r in rows]
     next_cursor = encode_cursor(str(rows[-1].id)) if len(rows) == limit else None
