@@ -7,6 +7,8 @@ Thin by design: options become config dataclasses, the work is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,11 +21,20 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-    from detection.inference import DetectorConfig
-    from detection.inference.pipeline import PipelineConfig, ProgressHooks
+    from detection.inference import Detector, DetectorConfig
+    from detection.inference.pipeline import FileOutcome, PipelineConfig, ProgressHooks
+    from detection.inference.ray_engine import RayConfig
 
 #: the baseline trained on synthetic scenes, shipped in the repository (see its model card)
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "models" / "nestpatrol-baseline.onnx"
+
+
+class Engine(Enum):
+    """Where detection runs: this process, or a Ray cluster (the ``ray`` extra)."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
 
 app = typer.Typer(help="Violation detection on drone imagery.", no_args_is_help=True)
 
@@ -71,6 +82,13 @@ def detect(
     ] = 0.0,
     dem: Annotated[Path | None, typer.Option(help="DEM GeoTIFF (absolute reference)")] = None,
     frame_interval_s: Annotated[float, typer.Option(help="Video: seconds between frames")] = 1.0,
+    engine: Annotated[
+        Engine, typer.Option(help="local: this process; ray: files spread over Ray workers")
+    ] = Engine.LOCAL,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster to join [default: start a local Ray]")
+    ] = None,
+    ray_workers: Annotated[int, typer.Option(help="Ray workers (one model each)")] = 2,
 ) -> None:
     """Detect violations and write them as WGS-84 polygons; bad files are skipped and listed.
 
@@ -81,6 +99,7 @@ def detect(
 
     from detection.inference import DetectorConfig, SliceConfig  # noqa: PLC0415
     from detection.inference.pipeline import PipelineConfig  # noqa: PLC0415
+    from detection.inference.ray_engine import RayConfig  # noqa: PLC0415
     from detection.sources import SourceConfig  # noqa: PLC0415
 
     console = Console(stderr=True)
@@ -110,8 +129,13 @@ def detect(
             out=out,
             options=options,
             console=console,
+            ray_config=(
+                RayConfig(address=ray_address, workers=ray_workers)
+                if engine is Engine.RAY
+                else None
+            ),
         )
-    except (ValueError, ModelError, DetectionError) as e:
+    except (ValueError, ModelError, DetectionError) as e:  # RayEngineError is a DetectionError
         console.print(f"[red]error:[/red] {e}", soft_wrap=True)
         raise typer.Exit(code=2) from e
     _summary(console, records, out)
@@ -128,25 +152,62 @@ def _run(
     out: Path,
     options: dict[str, Any],
     console: Console,
+    ray_config: RayConfig | None = None,
 ) -> list[dict[str, Any]]:
-    """Load the model, resume from the checkpoint, detect file by file, write the GeoJSON."""
+    """Load the model, resume from the checkpoint, detect file by file, write the GeoJSON.
+
+    The engine is not among the checkpoint's options: both give the same outcomes, so a run
+    interrupted on one engine may be resumed on the other.
+    """
     from rich.progress import Progress  # noqa: PLC0415
 
     from detection.inference import load_detector  # noqa: PLC0415
     from detection.inference.export import Checkpoint  # noqa: PLC0415
-    from detection.inference.pipeline import iter_detection  # noqa: PLC0415
 
-    detector = load_detector(model, detector_config)
+    detector = load_detector(model, detector_config)  # on Ray too: a bad model fails here, fast
     checkpoint = Checkpoint.open(out, options)
     if checkpoint.records:
         console.print(f"resuming: {len(checkpoint.records)} file(s) already done")
     with Progress(console=console, transient=True) as progress:
         hooks = _progress_hooks(progress)
-        for outcome in iter_detection(paths, detector, config, hooks, checkpoint.done):
+        outcomes = _outcomes(
+            paths=paths, detector=detector, config=config, hooks=hooks, done=checkpoint.done,
+            model=model, detector_config=detector_config, ray_config=ray_config,
+        )  # fmt: skip
+        for outcome in outcomes:
             checkpoint.append(outcome)
     records = checkpoint.records
     checkpoint.finish(out)
     return records
+
+
+def _outcomes(
+    *,
+    paths: list[Path],
+    detector: Detector,
+    config: PipelineConfig,
+    hooks: ProgressHooks,
+    done: set[str],
+    model: Path,
+    detector_config: DetectorConfig,
+    ray_config: RayConfig | None,
+) -> Iterator[FileOutcome]:
+    """File outcomes from the chosen engine; Ray is imported only for the ray engine."""
+    if ray_config is None:
+        from detection.inference.pipeline import iter_detection  # noqa: PLC0415
+
+        return iter_detection(paths, detector, config, hooks, done)
+    from detection.inference.ray_engine import ModelLoader, iter_detection_ray  # noqa: PLC0415
+
+    threads = max(1, round(ray_config.cpus_per_worker))
+    return iter_detection_ray(
+        paths,
+        ModelLoader(model.resolve(), detector_config, threads),
+        config=config,
+        ray_config=ray_config,
+        hooks=hooks,
+        already_done=done,
+    )
 
 
 def _summary(console: Console, records: list[dict[str, Any]], out: Path) -> None:
