@@ -9,6 +9,14 @@ Layout (what ultralytics expects)::
 
 One world per seed and one camera frame per world: the seed ranges of the splits are disjoint,
 so no world seen in training ever reappears in validation or test.
+
+``DatasetConfig.background_fraction`` turns that share of the seeds of the splits in
+``background_splits`` into background-only frames: the violation-free world of
+:func:`~detection.synthetic.layout.generate_background` (ground, buildings, solar roofs, trees
+and confusers such as pools, tarps, courts, cars and containers) with an empty label file, which
+ultralytics trains on as a background image. Whether a seed is a background frame is drawn from
+its own random stream, so the default of 0.0 reproduces datasets made before the option existed
+pixel for pixel.
 """
 
 from __future__ import annotations
@@ -25,10 +33,10 @@ from PIL import Image
 
 from detection.classes import CLASS_NAMES
 from detection.errors import DatasetError
-from detection.synthetic.layout import WorldConfig, generate_world
+from detection.synthetic.layout import WorldConfig, generate_background, generate_world
 from detection.synthetic.lighting import NightOptions
 from detection.synthetic.render import RenderedScene, RenderOptions, render
-from detection.synthetic.world import CameraWindow, World
+from detection.synthetic.world import CONFUSER_KINDS, CameraWindow, ObjectKind, World
 
 
 class Split(Enum):
@@ -59,14 +67,28 @@ DEFAULT_SPLITS: dict[Split, SeedRange] = {
 }
 # denser than the default world so that a 320 px training frame holds several objects
 DATASET_WORLD = WorldConfig(size_m=40.0, violations=9.0, confusers=7.0, buildings=1.5, trees=4.0)
+# what a background frame is centred on: the legal look-alikes that draw false alarms
+HARD_NEGATIVE_KINDS: frozenset[ObjectKind] = CONFUSER_KINDS | {
+    ObjectKind.ROOF_SOLAR,
+    ObjectKind.ROOF_CONCRETE,
+    ObjectKind.ROOF_DARK,
+    ObjectKind.ROOF_RED_TILE,
+}
 
 
 @dataclass(frozen=True)
 class DatasetConfig:
-    """What to generate: splits, frame size, GSD range, share of night frames.
+    """What to generate: splits, frame size, GSD range, share of night and background frames.
 
     Frames are drawn at a GSD sampled in ``gsd_range_m`` so a model trained at ``image_px``
     also sees objects at the scale it meets when an inference tiler shrinks larger tiles.
+
+    ``object_centred_fraction`` of the frames are centred near an object: a violation in a
+    normal frame, a confuser or legal roof in a background frame (hard negatives); the rest
+    look anywhere in the world. ``background_fraction`` of the seeds of ``background_splits``
+    render a violation-free world with an empty label file. Its default 0.0 keeps datasets made
+    before it existed reproducible; the test split is left out of ``background_splits`` by
+    default so test metrics stay comparable with the committed baseline's.
     """
 
     image_px: int = 320
@@ -74,6 +96,8 @@ class DatasetConfig:
     night_fraction: float = 0.2
     object_centred_fraction: float = 0.85
     jpeg_quality: int = 90
+    background_fraction: float = 0.0
+    background_splits: frozenset[Split] = frozenset({Split.TRAIN, Split.VAL})
     splits: dict[Split, SeedRange] = field(default_factory=lambda: dict(DEFAULT_SPLITS))
     world: WorldConfig = DATASET_WORLD
 
@@ -83,6 +107,10 @@ class DatasetConfig:
             raise DatasetError(f"gsd_range_m={self.gsd_range_m} must be 0 < low <= high metres")
         if not 32 <= self.image_px <= 4096:
             raise DatasetError(f"image_px={self.image_px} must be within 32..4096")
+        for name in ("night_fraction", "object_centred_fraction", "background_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise DatasetError(f"{name}={value} must be within 0..1")
         ranges = sorted(self.splits.values(), key=lambda r: r.first_seed)
         for a, b in itertools.pairwise(ranges):
             if a.first_seed + a.count > b.first_seed:
@@ -94,21 +122,28 @@ class DatasetConfig:
 
 @dataclass(frozen=True)
 class Frame:
-    """One generated frame: its seed, split, whether it is a night frame, and the scene."""
+    """One generated frame: its seed, split, night and background flags, and the scene."""
 
     seed: int
     split: Split
     night: bool
     scene: RenderedScene
+    background: bool = False
 
 
-def _window(world: World, rng: np.random.Generator, cfg: DatasetConfig) -> CameraWindow:
-    """A frame centred near a violation most of the time, anywhere in the world otherwise."""
+def _window(
+    world: World, rng: np.random.Generator, cfg: DatasetConfig, *, background: bool = False
+) -> CameraWindow:
+    """A frame centred near a violation (or, for a background frame, near a confuser or legal
+    roof) most of the time, anywhere in the world otherwise."""
     gsd_m = float(rng.uniform(*cfg.gsd_range_m))
-    labelled = world.labelled()
+    if background:
+        targets = [o for o in world.objects if o.kind in HARD_NEGATIVE_KINDS]
+    else:
+        targets = world.labelled()
     size_m = world.extent[2]
-    if labelled and rng.random() < cfg.object_centred_fraction:
-        target = labelled[int(rng.integers(len(labelled)))]
+    if targets and rng.random() < cfg.object_centred_fraction:
+        target = targets[int(rng.integers(len(targets)))]
         jitter_m = cfg.image_px * gsd_m * 0.3
         cx = target.center_xy_m[0] + float(rng.uniform(-jitter_m, jitter_m))
         cy = target.center_xy_m[1] + float(rng.uniform(-jitter_m, jitter_m))
@@ -139,14 +174,27 @@ def _options(rng: np.random.Generator, night: bool, seed: int) -> RenderOptions:
     )
 
 
+def is_background(seed: int, split: Split, cfg: DatasetConfig) -> bool:
+    """Whether ``seed`` is a background-only frame: its own random stream, so the frames of
+    the other seeds do not change with ``background_fraction``."""
+    if split not in cfg.background_splits or cfg.background_fraction <= 0.0:
+        return False
+    return bool(np.random.default_rng([seed, 13]).random() < cfg.background_fraction)
+
+
 def make_frame(seed: int, split: Split, cfg: DatasetConfig) -> Frame:
     """Generate the world of ``seed`` and render its one dataset frame (deterministic)."""
-    world = generate_world(seed, cfg.world)
+    background = is_background(seed, split, cfg)
+    world = (
+        generate_background(seed, cfg.world).world
+        if background
+        else generate_world(seed, cfg.world)
+    )
     rng = np.random.default_rng([seed, 7])
-    window = _window(world, rng, cfg)
+    window = _window(world, rng, cfg, background=background)
     night = bool(rng.random() < cfg.night_fraction)
     scene = render(world, window, _options(rng, night, seed))
-    return Frame(seed, split, night, scene)
+    return Frame(seed, split, night, scene, background)
 
 
 def iter_frames(cfg: DatasetConfig) -> Iterator[Frame]:
@@ -175,6 +223,7 @@ def _manifest_line(frame: Frame) -> str:
         "seed": frame.seed,
         "split": frame.split.value,
         "night": frame.night,
+        "background": frame.background,
         "window": asdict(w),
         "labels": labels,
         "confusers": confusers,

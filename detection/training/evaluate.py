@@ -19,7 +19,14 @@ from PIL import Image
 
 from detection.classes import CLASS_NAMES
 from detection.errors import DatasetError
-from detection.training.metrics import ClassTally, FalseAlarms, FloatArray, iou_matrix, match
+from detection.training.metrics import (
+    ClassTally,
+    FalseAlarms,
+    FloatArray,
+    iou_matrix,
+    match,
+    match_thresholds,
+)
 from detection.training.onnx_predict import Detections, OnnxPredictor
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"})
@@ -34,6 +41,7 @@ class ClassMetrics:
     precision: float
     recall: float
     ap50: float
+    ap50_95: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,12 @@ class EvalReport:
         values = [c.ap50 for c in self.classes if c.instances > 0]
         return float(np.mean(values)) if values else float("nan")
 
+    @property
+    def map50_95(self) -> float:
+        """Mean AP over IoU 0.5:0.95 over classes that have instances."""
+        values = [c.ap50_95 for c in self.classes if c.instances > 0]
+        return float(np.mean(values)) if values else float("nan")
+
     def to_json(self) -> dict[str, object]:
         """Plain dict for ``--json`` output and model cards."""
         alarms = self.false_alarms
@@ -58,6 +72,7 @@ class EvalReport:
             "images": self.images,
             "conf_threshold": self.conf_threshold,
             "map50": round(self.map50, 4),
+            "map50_95": round(self.map50_95, 4),
             "classes": [
                 {
                     "name": c.name,
@@ -65,6 +80,7 @@ class EvalReport:
                     "precision": round(c.precision, 4),
                     "recall": round(c.recall, 4),
                     "ap50": round(c.ap50, 4),
+                    "ap50_95": round(c.ap50_95, 4),
                 }
                 for c in self.classes
             ],
@@ -149,7 +165,7 @@ def _score_image(
     for cls, tally in enumerate(tallies):
         boxes, scores, gt_boxes = _by_class(det, gt, cls)
         tp = match(boxes, scores, gt_boxes)
-        tally.add(tp, scores, len(gt_boxes))
+        tally.add(tp, scores, len(gt_boxes), match_thresholds(boxes, scores, gt_boxes))
         confident_fp = boxes[(~tp) & (scores >= conf_threshold)]
         others = [(CLASS_NAMES[c], b) for c, b in gt if c != cls]
         alarms.add(CLASS_NAMES[cls], confident_fp, others, confusers)
@@ -214,5 +230,5 @@ def evaluate(
     rows = []
     for name, tally in zip(CLASS_NAMES, tallies, strict=True):
         p, r, ap = tally.summary(conf_threshold)
-        rows.append(ClassMetrics(name, tally.n_gt, p, r, ap))
+        rows.append(ClassMetrics(name, tally.n_gt, p, r, ap, tally.ap50_95()))
     return EvalReport(len(images), conf_threshold, tuple(rows), alarms)

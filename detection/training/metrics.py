@@ -1,4 +1,5 @@
-"""Detection metrics: per-class precision, recall and AP at IoU 0.5, and false-alarm sources.
+"""Detection metrics: per-class precision, recall, AP at IoU 0.5 and AP averaged over IoU
+0.5:0.95 (COCO's mAP50-95), and false-alarm sources.
 
 AP follows the COCO/ultralytics recipe (precision envelope sampled at 101 recall points), so
 numbers are comparable with what ``yolo val`` prints. Precision and recall are reported at one
@@ -15,6 +16,8 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float32]
 BACKGROUND = "background"
+# COCO's IoU thresholds for mAP50-95
+IOU_THRESHOLDS: tuple[float, ...] = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 
 
 def iou_matrix(a: FloatArray, b: FloatArray) -> FloatArray:
@@ -55,6 +58,17 @@ def match(
     return tp
 
 
+def match_thresholds(
+    pred_boxes: FloatArray,
+    pred_scores: FloatArray,
+    gt_boxes: FloatArray,
+    thresholds: tuple[float, ...] = IOU_THRESHOLDS,
+) -> NDArray[np.bool_]:
+    """:func:`match` at each IoU threshold: shape (len(pred_boxes), len(thresholds))."""
+    columns = [match(pred_boxes, pred_scores, gt_boxes, t) for t in thresholds]
+    return np.stack(columns, axis=1) if columns else np.zeros((len(pred_boxes), 0), dtype=bool)
+
+
 def average_precision(tp: NDArray[np.bool_], scores: FloatArray, n_gt: int) -> float:
     """COCO 101-point AP: mean over recall levels of the best precision at that recall or more.
 
@@ -84,12 +98,31 @@ class ClassTally:
     n_gt: int = 0
     tp: list[NDArray[np.bool_]] = field(default_factory=list)
     scores: list[FloatArray] = field(default_factory=list)
+    tp_by_iou: list[NDArray[np.bool_]] = field(default_factory=list)
 
-    def add(self, tp: NDArray[np.bool_], scores: FloatArray, n_gt: int) -> None:
-        """Add one image's matches."""
+    def add(
+        self,
+        tp: NDArray[np.bool_],
+        scores: FloatArray,
+        n_gt: int,
+        tp_by_iou: NDArray[np.bool_] | None = None,
+    ) -> None:
+        """Add one image's matches; ``tp_by_iou`` (one column per :data:`IOU_THRESHOLDS`)
+        enables :meth:`ap50_95` and must then be given for every image."""
         self.tp.append(tp)
         self.scores.append(scores)
         self.n_gt += n_gt
+        if tp_by_iou is not None:
+            self.tp_by_iou.append(tp_by_iou)
+
+    def ap50_95(self) -> float:
+        """AP averaged over IoU 0.5:0.95 (NaN without ``tp_by_iou`` or without objects)."""
+        if not self.tp_by_iou or len(self.tp_by_iou) != len(self.tp) or self.n_gt == 0:
+            return float("nan")
+        tp = np.concatenate(self.tp_by_iou)
+        scores = np.concatenate(self.scores)
+        aps = [average_precision(tp[:, k], scores, self.n_gt) for k in range(tp.shape[1])]
+        return float(np.mean(aps))
 
     def summary(self, conf_threshold: float) -> tuple[float, float, float]:
         """(precision, recall) at ``conf_threshold`` and AP50 over all confidences."""

@@ -54,6 +54,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def starts_from_weights(config: TrainConfig) -> bool:
+    """True when ``model_yaml`` is a ``.pt`` file: fine-tune those weights, not from scratch."""
+    return config.model_yaml.lower().endswith(".pt")
+
+
 def _train_args(config: TrainConfig, run_dir: Path, device: str) -> dict[str, Any]:
     args: dict[str, Any] = {
         "data": str(config.data_yaml),
@@ -67,7 +72,9 @@ def _train_args(config: TrainConfig, run_dir: Path, device: str) -> dict[str, An
         "project": str(run_dir.parent),
         "name": run_dir.name,
         "exist_ok": True,
-        "pretrained": False,
+        # ultralytics >= 8.4 re-initialises even a loaded .pt when pretrained=False, so only a
+        # run built from an architecture yaml may say False; a .pt keeps its weights
+        "pretrained": starts_from_weights(config),
         "amp": device != "cpu",
         "plots": False,
         "patience": config.patience,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +107,18 @@ def test_cli_synth_writes_a_dataset(tmp_path: Path) -> None:
     assert (tmp_path / "data.yaml").exists()
     with Image.open(next((tmp_path / "images" / "val").glob("*.jpg"))) as im:
         assert im.size == (64, 64)
+
+
+def test_cli_synth_background_fraction_empties_train_labels_only(tmp_path: Path) -> None:
+    args = ["synth", str(tmp_path), "--train-count", "3", "--val-count", "0", "--test-count", "1"]
+    result = CliRunner().invoke(app, [*args, "--image-px", "64", "--background-fraction", "1"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(x) for x in (tmp_path / "scenes.jsonl").read_text().splitlines()]
+    assert [r["background"] for r in records] == [True, True, True, False]
+    assert all(p.read_text() == "" for p in (tmp_path / "labels" / "train").glob("*.txt"))
+
+
+def test_cli_synth_refuses_a_bad_fraction(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["synth", str(tmp_path), "--background-fraction", "2"])
+    assert result.exit_code == 2
+    assert "background_fraction" in result.output

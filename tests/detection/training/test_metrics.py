@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 
 from detection.training.metrics import (
     BACKGROUND,
+    IOU_THRESHOLDS,
     ClassTally,
     FalseAlarms,
     average_precision,
     iou_matrix,
     match,
+    match_thresholds,
 )
 
 coord = st.floats(0, 500, allow_nan=False)
@@ -85,3 +87,22 @@ def test_false_alarms_are_blamed_on_what_they_overlap() -> None:
     alarms.add("illegal_structure", fps, [], [("pool", pool)])
     assert alarms.counts[("illegal_structure", "pool")] == 1
     assert alarms.counts[("illegal_structure", BACKGROUND)] == 1
+
+
+def test_ap50_95_rewards_tight_boxes_only() -> None:
+    gt = np.asarray([[0, 0, 100, 100]], dtype=np.float32)
+    scores = np.asarray([0.9], dtype=np.float32)
+    exact, loose = ClassTally(), ClassTally()
+    for tally, shift in ((exact, 0.0), (loose, 15.0)):  # IoU 85/115 = 0.74 when shifted
+        pred = gt + np.asarray([shift, 0, shift, 0], dtype=np.float32)
+        tally.add(match(pred, scores, gt), scores, 1, match_thresholds(pred, scores, gt))
+    assert exact.ap50_95() == pytest.approx(1.0)
+    assert loose.summary(0.25)[2] == pytest.approx(1.0)  # AP50 does not see the offset
+    hits = sum(t <= 85 / 115 for t in IOU_THRESHOLDS)  # thresholds 0.50..0.70
+    assert loose.ap50_95() == pytest.approx(hits / len(IOU_THRESHOLDS))
+
+
+def test_ap50_95_is_nan_without_threshold_matches() -> None:
+    tally = ClassTally()
+    tally.add(np.asarray([True]), np.asarray([0.9], np.float32), 1)
+    assert np.isnan(tally.ap50_95())

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import socket
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,12 @@ def test_tiny_training_exports_and_evaluates_offline(tmp_path: Path, no_network:
     assert report.images == 2
     assert no_network == []
     assert os.environ["YOLO_OFFLINE"] == "1"
+
+    # fine-tuning from the .pt keeps its weights: with every learning rate at zero the
+    # convolutions come out as they went in (a re-initialised network would not)
+    frozen = {"warmup_bias_lr": 0.0, "warmup_epochs": 0.0, "lr0": 0.0}
+    tuned = train(replace(cfg, name="tuned", model_yaml=str(result.weights), extra=frozen))
+    before = torch.load(result.weights, weights_only=False)["model"].model[0].conv.weight
+    after = torch.load(tuned.weights, weights_only=False)["model"].model[0].conv.weight
+    torch.testing.assert_close(after.float(), before.float(), atol=1e-3, rtol=0)
+    assert no_network == []

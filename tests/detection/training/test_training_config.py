@@ -8,6 +8,7 @@ import pytest
 
 from detection.errors import TrainingError
 from detection.training.config import Device, TrainConfig
+from detection.training.train import starts_from_weights
 
 
 def test_config_round_trips_through_json() -> None:
@@ -36,3 +37,8 @@ def test_unknown_keys_are_refused() -> None:
     data["epoch"] = 3
     with pytest.raises(TrainingError, match="epoch"):
         TrainConfig.from_json(data)
+
+
+def test_only_a_pt_file_starts_from_weights() -> None:
+    assert starts_from_weights(TrainConfig(Path("d.yaml"), model_yaml="models/base.PT"))
+    assert not starts_from_weights(TrainConfig(Path("d.yaml"), model_yaml="yolo11n.yaml"))
