@@ -166,7 +166,7 @@ def run_day(
     with _timed(timings, "score"):
         with Session(engine) as session:
             clues = [
-                ClueFact(c.id, c.detection_class, c.status, c.geom)
+                ClueFact(c.id, c.detection_class, c.status, c.geom, c.confidence)
                 for c in session.scalars(select(ClueRow))
             ]
         score = score_day(world, imaging.stats.views_records, clues, crs=crs)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.simday.flow import DayResult
+from api.tickets.flows import TicketConfig
 
 __all__ = ["print_report", "report_dict", "write_report"]
 
@@ -84,6 +85,12 @@ def report_dict(result: DayResult) -> dict[str, Any]:
         "clues": {
             "by_status": score.clues_by_status,
             "false_active_clues": len(score.false_clues),
+            "false_clues_at_ticket_threshold": sum(
+                1 for c in score.false_clues if c.confidence >= TicketConfig().threshold
+            ),
+            "false_tickets_per_100km2_day": round(
+                score.false_per_100km2_day(TicketConfig().threshold), 2
+            ),
             "tickets_opened": result.tickets,
         },
         "coverage_by_priority": [

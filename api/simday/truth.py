@@ -43,6 +43,7 @@ class ClueFact:
     detection_class: str
     status: str
     geom: shapely.Geometry  # WGS-84
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,13 @@ class DayScore:
     end: datetime
     simulated_km2: float
 
-    def false_per_100km2_day(self) -> float:
+    def false_per_100km2_day(self, min_confidence: float = 0.0) -> float:
+        """False active clues (at or above ``min_confidence``) per 100 km² per day."""
         days = (self.end - self.start).total_seconds() / 86_400.0
         if self.simulated_km2 <= 0 or days <= 0:
             return 0.0
-        return len(self.false_clues) / self.simulated_km2 * 100.0 / days
+        n = sum(1 for c in self.false_clues if c.confidence >= min_confidence)
+        return n / self.simulated_km2 * 100.0 / days
 
     def table(self, key: str) -> list[dict[str, object]]:
         """Rows per ``key`` (``class`` or ``priority``) plus an ``all`` row."""
