@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from missions.fleet.profiles import NestStatus
 from missions.planning.sortie import Sortie
 
 __all__ = [
     "Capture",
+    "ClosingAdapter",
     "FlightLog",
     "FlightOutcome",
     "NestAdapter",
@@ -83,6 +85,24 @@ class NestState:
     battery: float  # fraction 0..1
     now: datetime  # the nest's clock
     wind_mps: float | None = None
+
+
+class ClosingAdapter:
+    """``with Adapter(...) as nest:`` closes the adapter's link on the way out."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 RecallCheck = Callable[[datetime], bool]

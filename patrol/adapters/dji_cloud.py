@@ -23,7 +23,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 from missions.export import ExportFormat, WpmlOptions, write_export
@@ -41,6 +40,7 @@ from patrol.adapters._dji_link import (
 )
 from patrol.adapters.base import (
     Capture,
+    ClosingAdapter,
     FlightLog,
     FlightOutcome,
     NestState,
@@ -226,7 +226,7 @@ class _Flight:
         return FlightOutcome.ABORTED, why
 
 
-class DjiCloudNestAdapter:
+class DjiCloudNestAdapter(ClosingAdapter):
     """:class:`~patrol.adapters.base.NestAdapter` for a DJI dock behind an MQTT broker.
 
     ``clock`` lets :meth:`wait_until` pass time: the wall clock for a real dock, the simulator's
@@ -260,17 +260,6 @@ class DjiCloudNestAdapter:
     @property
     def nest_id(self) -> str:
         return self.nest.nest_id
-
-    def __enter__(self) -> DjiCloudNestAdapter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._link is not None:

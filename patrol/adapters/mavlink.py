@@ -21,7 +21,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Protocol
 
 from missions.export import MissionOptions, mission_items
@@ -29,6 +28,7 @@ from missions.fleet.profiles import Nest, NestStatus
 from missions.planning.sortie import Sortie
 from patrol.adapters.base import (
     Capture,
+    ClosingAdapter,
     FlightLog,
     FlightOutcome,
     NestState,
@@ -316,7 +316,7 @@ class _Flight:
         return FlightOutcome.ABORTED, fallback or "landed before the mission's last item"
 
 
-class MavlinkNestAdapter:
+class MavlinkNestAdapter(ClosingAdapter):
     """:class:`~patrol.adapters.base.NestAdapter` for a nest reached by a pymavlink URL.
 
     ``clock`` is how :meth:`wait_until` lets time pass: the wall clock for a real nest, the
@@ -342,17 +342,6 @@ class MavlinkNestAdapter:
     @property
     def nest_id(self) -> str:
         return self.nest.nest_id
-
-    def __enter__(self) -> MavlinkNestAdapter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._link is not None:
