@@ -18,7 +18,7 @@ from rich.table import Table
 from detection.errors import DetectionError
 from detection.synthetic.dataset import DatasetConfig, SeedRange, Split, export_yolo
 from detection.training.config import Device, ExportConfig, TrainConfig
-from detection.training.evaluate import EvalReport, evaluate
+from detection.training.evaluate import EvalReport, evaluate, evaluate_coco
 from detection.training.metrics import BACKGROUND
 
 app = typer.Typer(help="Train, export and evaluate violation detectors.", no_args_is_help=True)
@@ -173,24 +173,56 @@ def print_report(report: EvalReport) -> None:
 @app.command("eval")
 def eval_command(
     model: Annotated[Path, typer.Argument(help="exported .onnx model")],
-    images: Annotated[Path, typer.Argument(help="images/ folder of a YOLO-format set")],
+    images: Annotated[
+        Path | None, typer.Argument(help="images/ folder of a YOLO-format set (or use --coco)")
+    ] = None,
+    *,
+    coco: Annotated[
+        Path | None, typer.Option(help="COCO instances .json to score against instead of YOLO")
+    ] = None,
+    coco_images: Annotated[
+        Path | None,
+        typer.Option("--images", help="folder of the --coco file_names; default: the JSON's"),
+    ] = None,
     conf: Annotated[float, typer.Option(help="confidence of the operating point")] = 0.25,
     limit: Annotated[int | None, typer.Option(help="only the first N images")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="also write JSON here")] = None,
 ) -> None:
-    """Precision, recall and mAP50 per class; false alarms blamed on confusers."""
+    """Precision, recall and mAP50 per class; false alarms blamed on confusers.
+
+    Ground truth is a YOLO set (eval MODEL IMAGES_DIR) or a COCO file
+    (eval MODEL --coco annotations.json [--images DIR]).
+    """
+    if (images is None) == (coco is None):
+        console.print(
+            "[red]error:[/red] give exactly one of: a YOLO images/ folder, or "
+            "--coco annotations.json"
+        )
+        raise typer.Exit(code=2)
+    if coco_images is not None and coco is None:
+        console.print(
+            "[red]error:[/red] --images only applies with --coco; for a YOLO set pass the "
+            "images/ folder as the second argument"
+        )
+        raise typer.Exit(code=2)
     try:
         with Progress(console=console) as bar:
             task = bar.add_task("evaluating", total=None)
-            report = evaluate(
-                model,
-                images,
-                conf,
-                limit,
-                lambda done, total: bar.update(task, completed=done, total=total),
-            )
+
+            def step(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            if coco is not None:
+                report = evaluate_coco(
+                    model, coco, coco_images, conf_threshold=conf, limit=limit, progress=step
+                )
+            else:
+                assert images is not None  # checked above
+                report = evaluate(model, images, conf, limit, step)
     except DetectionError as e:
         raise _fail(e) from e
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
     print_report(report)
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=2) + "\n")

@@ -1,14 +1,15 @@
-"""Evaluate an exported detector on a YOLO-format image set.
+"""Evaluate an exported detector on a YOLO- or COCO-format image set.
 
 Works on the synthetic held-out split (whose ``scenes.jsonl`` also lists the confuser objects
 in each frame, so false alarms can be blamed on pools, tarps, containers...) and on any set a
-city labels itself in YOLO format (``images/`` beside ``labels/``).
+city labels itself in YOLO format (``images/`` beside ``labels/``) or as a COCO instances JSON
+(:func:`evaluate_coco`, read by :mod:`detection.training.coco`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +20,7 @@ from PIL import Image
 
 from detection.classes import CLASS_NAMES
 from detection.errors import DatasetError
+from detection.training.coco import read_coco
 from detection.training.metrics import (
     ClassTally,
     FalseAlarms,
@@ -52,6 +54,8 @@ class EvalReport:
     conf_threshold: float
     classes: tuple[ClassMetrics, ...]
     false_alarms: FalseAlarms
+    notes: tuple[str, ...] = ()
+    """What the ground truth left out (e.g. COCO categories that are not model classes)."""
 
     @property
     def map50(self) -> float:
@@ -68,7 +72,7 @@ class EvalReport:
     def to_json(self) -> dict[str, object]:
         """Plain dict for ``--json`` output and model cards."""
         alarms = self.false_alarms
-        return {
+        out: dict[str, object] = {
             "images": self.images,
             "conf_threshold": self.conf_threshold,
             "map50": round(self.map50, 4),
@@ -88,6 +92,9 @@ class EvalReport:
             "confusers_seen": dict(sorted(alarms.confusers_seen.items())),
             "confusers_fired": dict(sorted(alarms.confusers_fired.items())),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 def labels_dir_for(images_dir: Path) -> Path:
@@ -194,28 +201,24 @@ class Predictor(Protocol):
         ...
 
 
-def evaluate(
-    model: Path | Predictor,
-    images_dir: Path,
-    conf_threshold: float = 0.25,
-    limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+def _evaluate(
+    predictor: Predictor,
+    images: Sequence[Path],
+    ground_truth: Callable[[int, Path, int, int], list[tuple[int, FloatArray]]],
+    *,
+    confusers: dict[str, list[tuple[str, FloatArray]]],
+    conf_threshold: float,
+    progress: Callable[[int, int], None] | None,
+    notes: tuple[str, ...] = (),
 ) -> EvalReport:
-    """Run the model on every image of ``images_dir`` and score it against its labels.
-
-    ``model`` is an exported ``.onnx`` path or any :class:`Predictor`.
-    """
-    predictor: Predictor = OnnxPredictor(model) if isinstance(model, Path) else model
-    labels_dir = labels_dir_for(images_dir)
-    images = list_images(images_dir)[:limit]
-    confusers = load_confusers(images_dir)
+    """Score ``predictor`` on ``images``; ``ground_truth(index, path, w, h)`` gives labels."""
     tallies = [ClassTally() for _ in CLASS_NAMES]
     alarms = FalseAlarms()
     for n, path in enumerate(images, start=1):
         with Image.open(path) as opened:
             image: NDArray[np.uint8] = np.asarray(opened.convert("RGB"))
         h, w = image.shape[:2]
-        gt = read_yolo_labels(labels_dir / f"{path.stem}.txt", w, h)
+        gt = ground_truth(n - 1, path, w, h)
         det = predictor.predict(image)
         _score_image(
             det,
@@ -231,4 +234,69 @@ def evaluate(
     for name, tally in zip(CLASS_NAMES, tallies, strict=True):
         p, r, ap = tally.summary(conf_threshold)
         rows.append(ClassMetrics(name, tally.n_gt, p, r, ap, tally.ap50_95()))
-    return EvalReport(len(images), conf_threshold, tuple(rows), alarms)
+    return EvalReport(len(images), conf_threshold, tuple(rows), alarms, notes)
+
+
+def evaluate(
+    model: Path | Predictor,
+    images_dir: Path,
+    conf_threshold: float = 0.25,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Run the model on every image of ``images_dir`` and score it against its YOLO labels.
+
+    ``model`` is an exported ``.onnx`` path or any :class:`Predictor`.
+    """
+    predictor: Predictor = OnnxPredictor(model) if isinstance(model, Path) else model
+    labels_dir = labels_dir_for(images_dir)
+    images = list_images(images_dir)[:limit]
+    return _evaluate(
+        predictor,
+        images,
+        lambda _, path, w, h: read_yolo_labels(labels_dir / f"{path.stem}.txt", w, h),
+        confusers=load_confusers(images_dir),
+        conf_threshold=conf_threshold,
+        progress=progress,
+    )
+
+
+def evaluate_coco(
+    model: Path | Predictor,
+    annotations: Path,
+    images_dir: Path | None = None,
+    *,
+    conf_threshold: float = 0.25,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Like :func:`evaluate`, with ground truth from a COCO instances JSON.
+
+    Images resolve under ``images_dir`` (default: the JSON's folder) and are scored in the
+    JSON's order. Annotations of categories that are not model classes, and ``iscrowd=1``
+    ones, are left out and listed in :attr:`EvalReport.notes`.
+    """
+    coco = read_coco(annotations, images_dir)
+    predictor: Predictor = OnnxPredictor(model) if isinstance(model, Path) else model
+    entries = coco.images[:limit]
+
+    def ground_truth(index: int, path: Path, w: int, h: int) -> list[tuple[int, FloatArray]]:
+        entry = entries[index]
+        if (w, h) != (entry.width, entry.height):
+            raise DatasetError(
+                f"{annotations}: image id {entry.image_id} ({path}) is {w}x{h} px but the JSON "
+                f"says {entry.width}x{entry.height}; fix width/height or point --images at the "
+                "images the file was labelled on"
+            )
+        return entry.objects
+
+    folder = annotations.parent if images_dir is None else images_dir
+    return _evaluate(
+        predictor,
+        [e.path for e in entries],
+        ground_truth,
+        confusers=load_confusers(folder),
+        conf_threshold=conf_threshold,
+        progress=progress,
+        notes=tuple(coco.notes()),
+    )
