@@ -21,7 +21,7 @@ from missions.fleet.profiles import Nest, NestStatus
 from missions.planning.energy import round_trip_s
 from missions.planning.transit import XY, TransitPlanner
 
-__all__ = ["AssignConfig", "assign_cells", "reach_distances"]
+__all__ = ["AssignConfig", "assign_cells", "reach_distances", "reachable"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -45,7 +45,8 @@ def reach_distances(
     return np.vstack([transit.distances_from(xy, centroids) for xy in nests_xy])
 
 
-def _reachable(nests: Sequence[Nest], dist: FloatArray, config: AssignConfig) -> NDArray[np.bool_]:
+def reachable(nests: Sequence[Nest], dist: FloatArray, config: AssignConfig) -> NDArray[np.bool_]:
+    """Which cells (columns) each nest (rows) can fly a minimal survey of within one battery."""
     ok = np.zeros(dist.shape, dtype=bool)
     for i, nest in enumerate(nests):
         if nest.status is NestStatus.OFFLINE:
@@ -70,7 +71,7 @@ def assign_cells(
     day). Balancing moves border cells only: a cell never goes to a nest that cannot reach it.
     """
     cfg = config or AssignConfig()
-    ok = _reachable(nests, dist, cfg)
+    ok = reachable(nests, dist, cfg)
     n_nests, n_cells = dist.shape
     out = np.full(n_cells, -1, dtype=np.int64)
     any_ok = ok.any(axis=0)

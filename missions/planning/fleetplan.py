@@ -3,6 +3,13 @@
 Built once per change of grid, nests or permanent no-fly zones and reused by every schedule
 and rapid-response query. Permanent zones shape the templates; time-windowed zones are checked
 when a template is given a start time (:mod:`missions.planning.schedule`).
+
+Round-the-clock classes (the core) are also *shared*: a core template's cells are also given,
+as a template of its own, to every nest whose no-fly-aware distance to each of them is within
+:attr:`FleetPlanConfig.share_extra_m` of the nearest nest's and that can fly them on one
+battery. Cell ages are fleet-wide, so whichever nest is charged first flies the cells that are
+due, and nests whose own cells are daytime-only put their nights to work on the core instead
+of idling.
 """
 
 from __future__ import annotations
@@ -15,18 +22,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from missions.fleet.profiles import Nest
-from missions.planning.assign import AssignConfig, assign_cells, reach_distances
+from missions.geo.layers import PriorityClass
+from missions.planning.assign import AssignConfig, assign_cells, reach_distances, reachable
+from missions.planning.builder import SortieRequest, build_sortie
 from missions.planning.camera import SurveySettings, patrol_survey
 from missions.planning.cells import CellTable
 from missions.planning.errors import PlanningError
 from missions.planning.frame import MetricFrame
 from missions.planning.nofly import DEFAULT_MARGIN_M, NoFlyZone, active_zones, obstacle_union
 from missions.planning.packing import PackConfig, Packing, pack_nest
+from missions.planning.sortie import Sortie
 from missions.planning.transit import XY, TransitPlanner
 
 __all__ = ["FleetPlan", "FleetPlanConfig", "base_plan", "plan_fleet"]
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,10 @@ class FleetPlanConfig:
     margin_m: float = DEFAULT_MARGIN_M
     assign: AssignConfig = field(default_factory=AssignConfig)
     pack: PackConfig = field(default_factory=PackConfig)
+    shared_classes: frozenset[PriorityClass] = frozenset({PriorityClass.CORE})
+    share_extra_m: float = float(
+        __import__("os").environ.get("SHARE", "5000")
+    )  # a nest this much farther than the nearest one still helps
 
 
 @dataclass
@@ -51,7 +66,14 @@ class FleetPlan:
     transit: TransitPlanner  # around the permanent zones
     margin_m: float
     assignment: IntArray  # nest index per cell, -1 where none reaches it
-    packings: list[Packing]
+    packings: list[Packing]  # per nest: own templates first, then shared ones
+    shared_from: list[int] = field(default_factory=list)  # per nest: first shared template
+
+    def own_templates(self, nest: int) -> range:
+        """Indices of the templates over the cells assigned to ``nest`` (not shared ones)."""
+        pk = self.packings[nest]
+        end = self.shared_from[nest] if self.shared_from else len(pk.sorties)
+        return range(end)
 
     @property
     def unplanned_cells(self) -> list[str]:
@@ -123,4 +145,54 @@ def plan_fleet(
         )
         for i, (nest, xy) in enumerate(zip(plan.nests, plan.nests_xy, strict=True))
     ]
+    plan.shared_from = [len(pk.sorties) for pk in plan.packings]
+    _share(plan, dist, cfg)
     return plan
+
+
+def _share(plan: FleetPlan, dist: FloatArray, cfg: FleetPlanConfig) -> None:
+    """Give nearby nests copies of the shared-class templates (see the module doc).
+
+    A copy flies the *same cells* as the original, from the helper's nest, so the groups stay
+    one partition and a helper's flight refreshes a whole template (copies of other shapes
+    leave templates half fresh on average while their other half starves: core met fell from
+    0.66 to 0.59 on the demo district with a 12 km² core; same-cell copies raised it to 0.73).
+    A copy that does not fit the helper's battery is not made.
+    """
+    if cfg.share_extra_m <= 0:
+        return
+    reach = reachable(plan.nests, dist, cfg.assign)
+    d = np.where(reach, dist, np.inf)
+    nearest = d.min(axis=0)
+    copies: list[list[tuple[Sortie, PriorityClass, IntArray]]] = [[] for _ in plan.nests]
+    for owner, pk in enumerate(plan.packings):
+        for cls, idx in zip(pk.classes, pk.cell_index, strict=True):
+            if cls not in cfg.shared_classes:
+                continue
+            near = (d[:, idx] <= nearest[idx] + cfg.share_extra_m).all(axis=1)
+            for h in np.flatnonzero(near).tolist():
+                copy = None if h == owner else _copy(plan, h, idx, cls, len(copies[h]))
+                if copy is not None:
+                    copies[h].append((copy, cls, idx))
+    for pk, extra in zip(plan.packings, copies, strict=True):
+        for copy, cls, idx in extra:
+            pk.sorties.append(copy)
+            pk.classes.append(cls)
+            pk.cell_index.append(idx)
+
+
+def _copy(plan: FleetPlan, h: int, idx: IntArray, cls: PriorityClass, k: int) -> Sortie | None:
+    """Nest ``h``'s sortie over the cells ``idx``, or None if it cannot fly them on one battery."""
+    nest = plan.nests[h]
+    request = SortieRequest(
+        sortie_id=f"{nest.nest_id}-{cls.value}-shared-{k:03d}",
+        nest=nest,
+        nest_xy=plan.nests_xy[h],
+        area=plan.cells.union(idx),
+        cell_ids=tuple(plan.cells.ids[idx].tolist()),
+    )
+    try:
+        copy = build_sortie(request, survey=plan.survey, transit=plan.transit, frame=plan.frame)
+    except PlanningError:
+        return None
+    return copy if copy.estimated_duration_s <= nest.profile.plannable_s else None

@@ -57,14 +57,15 @@ class ScheduleReport:
 def _planned_rate(plan: FleetPlan, min_charge_s: float) -> float:
     """Σ over nests of their sorties' area per second of flight plus recharge."""
     rate = 0.0
-    for nest, pk in zip(plan.nests, plan.packings, strict=True):
-        if nest.status is NestStatus.OFFLINE or not pk.sorties:
+    for i, (nest, pk) in enumerate(zip(plan.nests, plan.packings, strict=True)):
+        own = plan.own_templates(i)  # shared templates would count their cells twice
+        if nest.status is NestStatus.OFFLINE or not own:
             continue
-        area = sum(float(plan.cells.area_m2[ix].sum()) for ix in pk.cell_index)
+        area = sum(float(plan.cells.area_m2[pk.cell_index[j]].sum()) for j in own)
         cycle = sum(
-            s.estimated_duration_s
-            + charge_gap_s(nest.profile, s.estimated_duration_s, min_charge_s)
-            for s in pk.sorties
+            pk.sorties[j].estimated_duration_s
+            + charge_gap_s(nest.profile, pk.sorties[j].estimated_duration_s, min_charge_s)
+            for j in own
         )
         rate += area / cycle
     return rate

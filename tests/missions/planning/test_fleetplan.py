@@ -9,9 +9,10 @@ import pandas as pd
 import shapely
 
 from missions.fleet import Nest
+from missions.geo.layers import PriorityClass
 from missions.grid import GridAttributes, assign_attributes, build_grid
 from missions.planning.cells import CellTable
-from missions.planning.fleetplan import plan_fleet
+from missions.planning.fleetplan import FleetPlanConfig, plan_fleet
 from missions.planning.frame import MetricFrame
 from missions.planning.nofly import zones_from_frame
 from missions.planning.schedule import ScheduleConfig, schedule_day
@@ -72,3 +73,33 @@ def test_grid_cells_to_a_validated_schedule() -> None:
         if event.active_during(s.planned_start, s.planned_end, TZ):
             xy = frame.to_metric([w.lon for w in s.waypoints], [w.lat for w in s.waypoints])
             assert not shapely.intersects(shapely.LineString(xy), event.geometry)
+
+
+def test_nests_fly_copies_of_each_others_core_templates() -> None:
+    """Core next to nest A, nest B 2.6 km away: each may fly the other's core cells."""
+    boundary = shapely.box(LON0, LAT0, LON0 + 0.05, LAT0 + 0.012)
+    core = gpd.GeoDataFrame(
+        {"name": ["core"], "priority": ["core"]},
+        geometry=[shapely.box(LON0, LAT0, LON0 + 0.012, LAT0 + 0.012)],
+        crs=4326,
+    )
+    grid = build_grid(boundary, cell_size_m=100.0)
+    table = CellTable.from_frame(assign_attributes(grid, GridAttributes(priority_areas=core)))
+    nests = [Nest("A", LON0 + 0.006, LAT0 + 0.006), Nest("B", LON0 + 0.035, LAT0 + 0.006)]
+    frame = MetricFrame(grid.crs)
+    plan = plan_fleet(cells=table, nests=nests, frame=frame, tz=TZ)
+    unshared = plan_fleet(
+        cells=table, nests=nests, frame=frame, tz=TZ, config=FleetPlanConfig(share_extra_m=0.0)
+    )
+    assert plan.shared_from == [len(p.sorties) for p in unshared.packings]
+    assert any(plan.shared_from[i] < len(p.sorties) for i, p in enumerate(plan.packings))
+    day = schedule_day(plan, config=ScheduleConfig(start=datetime(2026, 11, 24, 0, tzinfo=TZ)))
+    validate_sorties(day.sorties, nests=nests, frame=frame, zones=[], tz=TZ)
+    row = {c: i for i, c in enumerate(table.ids.tolist())}
+    helped = [
+        s
+        for s, n, cls in zip(day.sorties, day.nest_index, day.classes, strict=True)
+        if cls is PriorityClass.CORE and {int(plan.assignment[row[c]]) for c in s.cell_ids} != {n}
+    ]
+    assert helped  # some core flights flew cells another nest owns
+    assert all(s.estimated_duration_s <= nests[0].profile.plannable_s for s in helped)

@@ -42,10 +42,30 @@ def test_templates_fit_the_battery_and_start_and_end_at_their_nest(plan: FleetPl
             assert (s.waypoints[-1].lon, s.waypoints[-1].lat) == pytest.approx((nest.lon, nest.lat))
 
 
-def test_every_reachable_cell_is_in_exactly_one_template(plan: FleetPlan) -> None:
-    taken = np.concatenate([ix for p in plan.packings for ix in p.cell_index])
+def test_every_reachable_cell_is_in_exactly_one_own_template(plan: FleetPlan) -> None:
+    taken = np.concatenate(
+        [
+            plan.packings[i].cell_index[j]
+            for i in range(len(plan.nests))
+            for j in plan.own_templates(i)
+        ]
+    )
     assert len(taken) == len(np.unique(taken))
     assert len(taken) + len(plan.unplanned_cells) == len(plan.cells)
+
+
+def test_shared_templates_copy_another_nests_core_template(plan: FleetPlan) -> None:
+    own = {
+        (i, frozenset(plan.packings[i].cell_index[j].tolist()))
+        for i in range(len(plan.nests))
+        for j in plan.own_templates(i)
+        if plan.packings[i].classes[j] is PriorityClass.CORE
+    }
+    for i, pk in enumerate(plan.packings):
+        for j in range(plan.shared_from[i], len(pk.sorties)):
+            assert pk.classes[j] is PriorityClass.CORE
+            cells = frozenset(pk.cell_index[j].tolist())
+            assert any(o != i and c == cells for o, c in own), pk.sorties[j].sortie_id
 
 
 def test_a_nest_never_flies_two_sorties_at_once_and_recharges_between(
