@@ -5,9 +5,10 @@
 * machinery and muck trucks are activity: a violation (night construction) only when seen
   within night hours without a valid night-work permit there (``night_hours``), else
   suppressed (``daytime_activity`` / ``night_work_permit``);
-* a structure must be new: its place was observed clean before its first sighting
-  (``new_structure``); seen on the first observation of the place it becomes a ``baseline``
-  record (configurable), never a ticket.
+* a structure must be new: its place was observed clean *in daylight* before its first
+  sighting (``new_structure``) — a frame taken in night hours shows no structure either, so it
+  proves nothing; seen on the first daylight observation of the place it becomes a
+  ``baseline`` record (configurable), never a ticket.
 
 "Inside" means the clue's footprint centroid lies in the area: a polygon a few metres off a
 site edge still belongs to the site, and the test is the same on every backend.
@@ -138,19 +139,28 @@ def _structure(
     facts: ClueFacts, centre: shapely.Point, observed: Sequence[ObservedArea], config: ClueConfig
 ) -> Judgement:
     first = min(facts.seen_at)
-    before = [o for o in observed if o.observed_at < first and shapely.contains(o.geom, centre)]
+    before = [
+        o
+        for o in observed
+        if o.observed_at < first
+        and not config.is_night(o.observed_at.astimezone(config.tz).time())
+        and shapely.contains(o.geom, centre)
+    ]
     if before:
         clean = max(o.observed_at for o in before)
-        reason = f"place observed clean on {clean:%Y-%m-%d %H:%M} UTC, structure first seen after"
+        reason = (
+            f"place observed clean in daylight on {clean:%Y-%m-%d %H:%M} UTC, "
+            "structure first seen after"
+        )
         firing = RuleFiring(rule=RuleName.NEW_STRUCTURE, reason=reason)
         return Judgement(ClueStatus.ACTIVE, ClueCategory.ILLEGAL_CONSTRUCTION, [firing])
     if not config.baseline_on_first_observation:
-        reason = "no earlier observation of the place; baseline policy is off, treated as new"
+        reason = "no earlier daylight observation of the place; baseline policy off: new"
         firing = RuleFiring(rule=RuleName.NEW_STRUCTURE, reason=reason)
         return Judgement(ClueStatus.ACTIVE, ClueCategory.ILLEGAL_CONSTRUCTION, [firing])
     reason = (
-        f"present on the first observation of the place ({first:%Y-%m-%d %H:%M} UTC): "
-        "recorded as baseline, not a new structure"
+        f"present on the first daylight observation of the place ({first:%Y-%m-%d %H:%M} UTC;"
+        " night frames do not show a place clean): recorded as baseline, not a new structure"
     )
     firing = RuleFiring(rule=RuleName.BASELINE, reason=reason)
     return Judgement(ClueStatus.BASELINE, None, [firing])

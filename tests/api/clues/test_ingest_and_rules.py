@@ -60,13 +60,33 @@ def test_repeated_sightings_merge_and_raise_confidence(
 def test_structure_on_the_first_observation_is_a_baseline(engine: Engine) -> None:
     (row,) = ingest(engine, feature("illegal_structure", DAY))
     assert row.status == ClueStatus.BASELINE
-    assert "first observation" in row.rules[0]["reason"]
+    assert "first daylight observation" in row.rules[0]["reason"]
     (row2,) = ingest(
         engine,
         feature("illegal_structure", DAY, 500.0),
         config=ClueConfig(baseline_on_first_observation=False),
     )
     assert row2.status == ClueStatus.ACTIVE
+
+
+def test_a_place_seen_only_at_night_was_not_seen_clean(engine: Engine) -> None:
+    """A dark frame shows no structure: only a daylight frame proves the place was clean."""
+    west, east = square(-100.0, -100.0, 200.0), square(900.0, -100.0, 200.0)
+    observed = [
+        (west, datetime(2026, 11, 22, 16, 0, tzinfo=UTC), "night-flight"),  # 00:00 local
+        (east, datetime(2026, 11, 22, 3, 0, tzinfo=UTC), "day-flight"),  # 11:00 local
+    ]
+    night_only, daylight = ingest(
+        engine,
+        feature("illegal_structure", DAY),
+        feature("illegal_structure", DAY, 1000.0),
+        observed=observed,
+    )
+    assert night_only.status == ClueStatus.BASELINE
+    assert rules(night_only) == [RuleName.BASELINE]
+    assert daylight.status == ClueStatus.ACTIVE
+    assert rules(daylight) == [RuleName.NEW_STRUCTURE]
+    assert "in daylight" in daylight.rules[0]["reason"]
 
 
 def test_permits_suppress_structures_and_disposal_sites_suppress_waste(
