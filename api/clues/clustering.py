@@ -22,7 +22,7 @@ from pyproj import CRS, Transformer
 from api.clues.detection import Detection, DetectionClass
 from missions.geo.crs import WGS84
 
-__all__ = ["Cluster", "MetricFrame", "cluster_detections", "noisy_or_confidence"]
+__all__ = ["Cluster", "MetricFrame", "clue_confidence", "cluster_detections"]
 
 
 @dataclass(frozen=True)
@@ -131,15 +131,12 @@ def _nearest(
     return k if dist[k] <= merge_distance_m else None
 
 
-def noisy_or_confidence(source_scores: Sequence[tuple[str, float]]) -> float:
-    """Confidence of a clue from its sightings: ``1 − ∏ (1 − s)`` over distinct sources.
+def clue_confidence(source_scores: Sequence[tuple[str, float]]) -> float:
+    """Confidence of a clue from its sightings: the best score any frame gave it.
 
-    Each source (frame) contributes its best score once, so overlapping tiles of one frame do
-    not inflate it; independent sightings raise it (0.6 and 0.6 give 0.84). Capped at 0.9999 so
-    it stays a probability a reviewer can still doubt.
+    Not a noisy-OR over sightings: looks at one object by one detector are not independent
+    evidence. A confuser the detector scores 0.3 on every pass would reach 0.97 after ten
+    passes; on the simulated day such repeats turned most false clues into tickets. How often
+    the object was seen is reported beside it (``sighting_count``), not folded in.
     """
-    best: dict[str, float] = {}
-    for source, score in source_scores:
-        best[source] = max(score, best.get(source, 0.0))
-    miss = float(np.prod([1.0 - s for s in best.values()])) if best else 1.0
-    return min(1.0 - miss, 0.9999)
+    return max((score for _, score in source_scores), default=0.0)

@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api.clues.clustering import Cluster, MetricFrame, cluster_detections, noisy_or_confidence
+from api.clues.clustering import Cluster, MetricFrame, clue_confidence, cluster_detections
 from api.clues.config import ClueConfig
 from api.clues.detection import Detection, DetectionClass
 from api.clues.evidence import store_crop
@@ -171,7 +171,7 @@ def _update_row(row: ClueRow, footprint: shapely.Geometry, seen: list[Seen]) -> 
     row.first_seen_at = min(times)
     row.last_seen_at = max(times)
     row.sighting_count = len(seen)
-    row.confidence = noisy_or_confidence([(s.source, s.score) for s in seen])
+    row.confidence = clue_confidence([(s.source, s.score) for s in seen])
 
 
 def _add_sighting(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.clues import Detection, DetectionClass, load_detections
-from api.clues.clustering import Cluster, MetricFrame, cluster_detections, noisy_or_confidence
+from api.clues.clustering import Cluster, MetricFrame, clue_confidence, cluster_detections
 from api.errors import DetectionInputError
 from missions.geo.crs import utm_crs_for
 
@@ -115,14 +115,13 @@ def test_file_order_does_not_change_the_clusters() -> None:
 def test_confidence_never_falls_with_another_sighting(
     seen: list[tuple[str, float]], score: float
 ) -> None:
-    before = noisy_or_confidence(seen)
-    after = noisy_or_confidence([*seen, ("new-frame", score)])
-    assert before <= after <= 0.9999
-    assert after >= min(score, 0.9999) - 1e-12
+    before = clue_confidence(seen)
+    after = clue_confidence([*seen, ("new-frame", score)])
+    assert before <= after <= 1.0
+    assert after >= score
 
 
-def test_confidence_formula() -> None:
-    assert noisy_or_confidence([("f1", 0.6), ("f2", 0.6)]) == pytest.approx(0.84)
-    # the same frame counts once, with its best score
-    assert noisy_or_confidence([("f1", 0.6), ("f1", 0.5)]) == pytest.approx(0.6)
-    assert noisy_or_confidence([]) == 0.0
+def test_repeated_weak_sightings_do_not_add_up_to_a_confident_clue() -> None:
+    assert clue_confidence([(f"flight-{i}", 0.3) for i in range(10)]) == pytest.approx(0.3)
+    assert clue_confidence([("f1", 0.6), ("f2", 0.8), ("f1", 0.5)]) == pytest.approx(0.8)
+    assert clue_confidence([]) == 0.0

@@ -39,7 +39,7 @@ def rules(row: ClueRow) -> list[str]:
     return [r["rule"] for r in row.rules]
 
 
-def test_repeated_sightings_merge_and_raise_confidence(
+def test_repeated_sightings_merge_and_keep_the_best_score(
     engine: Engine, around: shapely.Polygon
 ) -> None:
     observed = [(around, datetime(2026, 11, 1, tzinfo=UTC), "earlier-flight")]
@@ -47,11 +47,11 @@ def test_repeated_sightings_merge_and_raise_confidence(
     assert first.status == ClueStatus.ACTIVE
     assert rules(first) == [RuleName.NEW_STRUCTURE]
     assert first.confidence == pytest.approx(0.6)
-    # a later flight: 4 m away, another frame → the same clue, more confident
-    (again,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 4.0, score=0.6))
+    # a later flight: 4 m away, another frame → the same clue, its best score
+    (again,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 4.0, score=0.8))
     assert again.id == first.id
     assert again.sighting_count == 2
-    assert again.confidence == pytest.approx(0.84)
+    assert again.confidence == pytest.approx(0.8)
     # 60 m away is another object
     (other,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 60.0))
     assert other.id != first.id
