@@ -3,17 +3,29 @@
 Usage (figures go to stdout as JSON; the synthetic scene is cached in --workdir)::
 
     .venv/bin/python benchmarks/detection.py --model models/nestpatrol-baseline.onnx \
-        [--pt models/nestpatrol-baseline.pt] [--size-px 10000] [--sahi]
+        [--int8 models/nestpatrol-baseline.int8.onnx] [--pt models/nestpatrol-baseline.pt] \
+        [--size-px 10000] [--sahi] [--rounds 5] [--threads N] [--sahi-tile-px PX]
 
-1. Throughput: the same tiles through ONNX Runtime and (with --pt) ultralytics/torch, CPU.
+1. Throughput: the same tiles through ONNX Runtime (the float model and, with --int8, the
+   INT8 one, with the share of float boxes the INT8 model reproduces) and (with --pt)
+   ultralytics/torch, CPU.
 2. Large orthophoto: a --size-px square GeoTIFF (tiled, with a nodata strip) built from a
    rendered synthetic mosaic, run through ``run_detection`` in a child process whose peak RSS
    is reported (so the benchmark's own memory does not count).
-3. With --sahi: SAHI's ``get_sliced_prediction`` (ultralytics model type on the same ONNX
-   file) and ours on the same in-memory mosaic, same tile size and overlap: wall time,
-   throughput ratio and same-class duplicate pairs (IoS >= 0.5), which seams would cause;
-   then the merge alone (``--seam-check-only`` runs just this, no model needed): painted
-   rectangles seen exactly by a blob detector, our cross-tile merge vs SAHI's GREEDYNMM/IOS.
+3. With --sahi: SAHI's ``get_sliced_prediction`` (ultralytics model type) and ours on the same
+   in-memory mosaic, one row per pipeline and model file: SAHI and ours on the float model
+   (the strict same-model ratio), then ours and SAHI on the INT8 model. Same tile size,
+   overlap, confidence, NMS IoU, ORT threads and session options for every row (SAHI's ORT
+   session is rebuilt with ours, so it neither spins nor gets more threads; --threads also
+   sets torch's, which ultralytics' pre- and post-processing use); the rows run interleaved
+   --rounds times and the ratios are of median wall and median CPU times (CPU time is the
+   steadier one on a shared machine). Duplicates: same-class pairs with IoS >= 0.5 in the
+   output, of those the pairs no single tile produced (``across_tiles``: what a seam merge
+   left behind; the rest are boxes nested in one tile's own output), and per labelled object
+   of the mosaic's world whether a box found it (IoU >= 0.5) and whether it ended up in
+   several boxes. Then the merge alone (``--seam-check-only`` runs just this, no model needed):
+   painted rectangles seen exactly by a blob detector, our cross-tile merge vs SAHI's
+   GREEDYNMM/IOS.
 """
 
 # ruff: noqa: PLC0415 - the scene generator, torch and SAHI are optional: imported where used
@@ -22,11 +34,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
+import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +62,18 @@ from detection.inference import (  # noqa: E402
 from detection.inference._boxes import box_areas, pairwise_intersections  # noqa: E402
 
 GSD_M = 0.035
+NET_GSD_M = 0.07  # the model saw 4.4-8.75 cm per input pixel in training (model card)
+
+
+def sahi_tile(cfg: BenchConfig, input_px: tuple[int, int]) -> int:
+    """The SAHI part's tile: as given, else input size x NET_GSD_M / GSD_M (512 px for 256).
+
+    Tiles of the input size would show the network 3.5 cm/px, outside its training scale:
+    objects larger than a tile, split boxes at every seam, for SAHI and for us alike.
+    """
+    return cfg.sahi_tile_px or round(max(input_px) * NET_GSD_M / GSD_M)
+
+
 BLOCK_PX = 1000
 
 
@@ -64,6 +91,9 @@ class BenchConfig:
     conf: float
     threads: int | None
     sahi: bool
+    int8: Path | None = None
+    rounds: int = 5
+    sahi_tile_px: int | None = None  # None: the tile that shows the model its training scale
 
 
 def _rss_mb() -> float:
@@ -94,8 +124,7 @@ def mosaic(cfg: BenchConfig) -> NDArray[np.uint8]:
         image = rng.integers(0, 256, (cfg.mosaic_px, cfg.mosaic_px, 3), dtype=np.uint8)
     else:
         side_m = cfg.mosaic_px * GSD_M
-        k = (side_m / 60.0) ** 2  # the generator's densities are per 60 m world
-        world = generate_world(7, WorldConfig(side_m, 10 * k, 8 * k, 2 * k, 6 * k))
+        world = generate_world(7, _mosaic_world_config(side_m, WorldConfig))
         image = np.zeros((cfg.mosaic_px, cfg.mosaic_px, 3), np.uint8)
         for r in range(0, cfg.mosaic_px, BLOCK_PX):
             for c in range(0, cfg.mosaic_px, BLOCK_PX):
@@ -106,6 +135,47 @@ def mosaic(cfg: BenchConfig) -> NDArray[np.uint8]:
     cfg.workdir.mkdir(parents=True, exist_ok=True)
     np.save(cache, image)
     return image
+
+
+def _mosaic_world_config(side_m: float, world_config: Any) -> Any:
+    k = (side_m / 60.0) ** 2  # the generator's densities are per 60 m world
+    return world_config(side_m, 10 * k, 8 * k, 2 * k, 6 * k)
+
+
+def mosaic_truth(cfg: BenchConfig) -> list[tuple[int, tuple[float, float, float, float]]]:
+    """Class and pixel box of every labelled object of the mosaic's world (footprint bounds)."""
+    try:
+        from detection.synthetic.layout import WorldConfig, generate_world
+    except ImportError:
+        return []
+    side_m = cfg.mosaic_px * GSD_M
+    world = generate_world(7, _mosaic_world_config(side_m, WorldConfig))
+    truth: list[tuple[int, tuple[float, float, float, float]]] = []
+    for obj in world.labelled():
+        x0, y0, x1, y1 = obj.footprint.bounds
+        box = (x0 / GSD_M, (side_m - y1) / GSD_M, x1 / GSD_M, (side_m - y0) / GSD_M)
+        truth.append((obj.label.index, box))  # type: ignore[union-attr]  # labelled: not None
+    return truth
+
+
+def split_objects(
+    dets: list[Detection], truth: list[tuple[int, tuple[float, float, float, float]]]
+) -> dict[str, int]:
+    """Per labelled object: found (a same-class box at IoU >= 0.5) and split into several boxes.
+
+    "In several boxes": two or more same-class boxes lying mostly (>= 50 % of their area)
+    inside the object, which is what a seam that a merge failed to close leaves behind.
+    """
+    from detection.inference._boxes import pairwise_iou
+
+    found = several = 0
+    for cls, box in truth:
+        mine = np.array([d.box_xyxy_px for d in dets if d.class_index == cls]).reshape(-1, 4)
+        obj = np.array([box])
+        found += bool((pairwise_iou(obj, mine) >= 0.5).any())
+        inside = pairwise_intersections(obj, mine)[0] / np.maximum(box_areas(mine), 1e-9)
+        several += int((inside >= 0.5).sum() >= 2)
+    return {"objects": len(truth), "found_iou50": found, "in_several_boxes": several}
 
 
 def big_geotiff(cfg: BenchConfig, tile: NDArray[np.uint8]) -> Path:
@@ -179,6 +249,14 @@ def throughput(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, Any]:
     ort_rate, ort_found = tiles_per_s(ort_det, tiles, dcfg.batch_size)
     out["onnxruntime_tiles_per_s"] = round(ort_rate, 2)
     out["onnxruntime_detections"] = sum(map(len, ort_found))
+    if cfg.int8 is not None:
+        int8_det = load_detector(cfg.int8, dcfg)
+        int8_rate, int8_found = tiles_per_s(int8_det, tiles, dcfg.batch_size)
+        out["int8_model"] = str(cfg.int8)
+        out["int8_tiles_per_s"] = round(int8_rate, 2)
+        out["int8_over_float_tiles_per_s"] = round(int8_rate / ort_rate, 2)
+        out["int8_detections"] = sum(map(len, int8_found))
+        out["float_boxes_matched_by_int8_iou90"] = round(agreement(ort_found, int8_found), 3)
     if cfg.pt is not None:
         if cfg.threads:
             import torch
@@ -257,49 +335,215 @@ def large_raster(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, Any]:
     return out
 
 
-def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, Any]:
-    """Same ONNX model, image, tile size and overlap through SAHI and through ours."""
-    import importlib
+@dataclass
+class _Row:
+    """One pipeline on one model file: wall times over the rounds, last output, tiles seen."""
 
-    sahi: Any = importlib.import_module("sahi")  # optional; typed loosely (no stubs)
-    get_sliced_prediction = importlib.import_module("sahi.predict").get_sliced_prediction
+    label: str
+    run: Callable[[], tuple[list[Detection], list[list[Detection]]]]
+    walls_s: list[float] = field(default_factory=list)
+    cpus_s: list[float] = field(default_factory=list)
+    found: list[Detection] = field(default_factory=list)
+    per_tile: list[list[Detection]] = field(default_factory=list)
 
-    ours = load_detector(
-        cfg.model, DetectorConfig(conf_threshold=cfg.conf, num_threads=cfg.threads)
+
+def _contains(outer: tuple[float, ...], inner: tuple[float, ...], tol_px: float = 1.0) -> bool:
+    return (
+        inner[0] >= outer[0] - tol_px
+        and inner[1] >= outer[1] - tol_px
+        and inner[2] <= outer[2] + tol_px
+        and inner[3] <= outer[3] + tol_px
     )
-    size = max(ours.input_size_px)
+
+
+def duplicates_across_tiles(
+    dets: list[Detection], per_tile: Sequence[Sequence[Detection]], threshold: float = 0.5
+) -> int:
+    """Duplicate pairs (IoS >= threshold, same class) that no single tile produced.
+
+    A pair is the detector's own when one tile reported two distinct boxes of that class, one
+    inside each box of the pair (merged boxes are unions of tile boxes, for us and for SAHI's
+    GREEDYNMM alike); any other pair was left by the merge at a seam.
+    """
+    count = 0
+    for cls in {d.class_index for d in dets}:
+        same = [d.box_xyxy_px for d in dets if d.class_index == cls]
+        boxes = np.array(same)
+        inter = pairwise_intersections(boxes, boxes)
+        areas = box_areas(boxes)
+        smaller = np.minimum(areas[:, None], areas[None, :])
+        ios = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+        for i, j in zip(*np.nonzero(np.triu(ios >= threshold, k=1)), strict=True):
+            in_one_tile = False
+            for tile in per_tile:
+                parts = [d.box_xyxy_px for d in tile if d.class_index == cls]
+                inside_a = {k for k, b in enumerate(parts) if _contains(same[i], b)}
+                inside_b = {k for k, b in enumerate(parts) if _contains(same[j], b)}
+                if any(a != b for a in inside_a for b in inside_b):
+                    in_one_tile = True
+                    break
+            count += not in_one_tile
+    return count
+
+
+class _RecordingDetector:
+    """Our detector, keeping each tile's output (shifted by the tile origin read last)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.origins: list[tuple[int, int]] = []
+        self.per_tile: list[list[Detection]] = []
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.inner.class_names)
+
+    @property
+    def input_size_px(self) -> tuple[int, int]:
+        h, w = self.inner.input_size_px
+        return int(h), int(w)
+
+    def detect(self, images: Sequence[NDArray[np.uint8]]) -> list[list[Detection]]:
+        out: list[list[Detection]] = self.inner.detect(images)
+        origins = self.origins[len(self.per_tile) : len(self.per_tile) + len(out)]
+        for (x, y), dets in zip(origins, out, strict=True):
+            self.per_tile.append([d.shifted(x, y) for d in dets])
+        return out
+
+
+def _ours_row(label: str, model: Path, cfg: BenchConfig, image: NDArray[np.uint8]) -> _Row:
+    detector = _RecordingDetector(
+        load_detector(model, DetectorConfig(conf_threshold=cfg.conf, num_threads=cfg.threads))
+    )
+    size = sahi_tile(cfg, detector.input_size_px)
     h, w = image.shape[:2]
 
     def read(t: Any) -> NDArray[np.uint8]:
+        detector.origins.append((t.col_off, t.row_off))
         return image[t.row_off : t.row_off + t.height, t.col_off : t.col_off + t.width]
 
-    t0 = time.perf_counter()
-    mine = detect_sliced(ours, (w, h), read, SliceConfig(size, cfg.overlap)).detections
-    ours_s = time.perf_counter() - t0
-    model = sahi.AutoDetectionModel.from_pretrained(
-        model_type="ultralytics", model_path=str(cfg.model), confidence_threshold=cfg.conf,
-        device="cpu", image_size=size,
+    def run() -> tuple[list[Detection], list[list[Detection]]]:
+        detector.origins.clear()
+        detector.per_tile = []
+        found = detect_sliced(detector, (w, h), read, SliceConfig(size, cfg.overlap)).detections
+        return found, detector.per_tile
+
+    detector.inner.detect([image[:size, :size]])  # warm up the session
+    return _Row(label, run)
+
+
+def _sahi_row(
+    label: str, model: Path, cfg: BenchConfig, image: NDArray[np.uint8], ours: Any
+) -> _Row:
+    """SAHI's ultralytics model on ``model``, its ORT session rebuilt with our options."""
+    import importlib
+
+    import onnxruntime as ort
+
+    importlib.import_module("ultralytics")  # sets its logger up on import, so quieten it after
+    logging.getLogger("ultralytics").setLevel(logging.WARNING)  # keep stdout to the JSON
+    sahi: Any = importlib.import_module("sahi")  # optional; typed loosely (no stubs)
+    get_sliced_prediction = importlib.import_module("sahi.predict").get_sliced_prediction
+    size = sahi_tile(cfg, ours.input_size_px)
+    dmodel = sahi.AutoDetectionModel.from_pretrained(
+        model_type="ultralytics", model_path=str(model), confidence_threshold=cfg.conf,
+        device="cpu", image_size=max(ours.input_size_px),
     )  # fmt: skip
-    t0 = time.perf_counter()
-    result = get_sliced_prediction(
-        image, model, slice_height=size, slice_width=size, overlap_height_ratio=cfg.overlap,
-        overlap_width_ratio=cfg.overlap, perform_standard_pred=False, verbose=0,
-    )  # fmt: skip
-    sahi_s = time.perf_counter() - t0
-    theirs = [
-        Detection(
-            p.category.id, str(p.category.name), float(p.score.value), tuple(p.bbox.to_xyxy())
-        )
-        for p in result.object_prediction_list
+    dmodel.model.overrides["iou"] = ours.config.iou_threshold  # ultralytics' NMS = ours
+    dmodel.perform_inference(image[:size, :size])  # builds the predictor and warms it up
+    backend = dmodel.model.predictor.model.backend
+    options = ours._session.get_session_options()  # ours exactly: threads, no spin-wait
+    session = ort.InferenceSession(
+        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    backend.session = session
+    tiles: list[list[Detection]] = []
+    convert = dmodel.convert_original_predictions
+
+    def recording_convert(shift_amount: Any = None, full_shape: Any = None) -> None:
+        convert(shift_amount=shift_amount, full_shape=full_shape)
+        for preds in dmodel.object_prediction_list_per_image:
+            tiles.append([_from_sahi(p.get_shifted_object_prediction()) for p in preds])
+
+    dmodel.convert_original_predictions = recording_convert
+
+    def run() -> tuple[list[Detection], list[list[Detection]]]:
+        tiles.clear()
+        result = get_sliced_prediction(
+            image, dmodel, slice_height=size, slice_width=size, overlap_height_ratio=cfg.overlap,
+            overlap_width_ratio=cfg.overlap, perform_standard_pred=False, verbose=0,
+        )  # fmt: skip
+        if dmodel.model.predictor.model.backend.session is not session:
+            sys.exit("SAHI's ultralytics predictor made a new ORT session: settings would differ")
+        return [_from_sahi(p) for p in result.object_prediction_list], list(tiles)
+
+    return _Row(label, run)
+
+
+def _from_sahi(p: Any) -> Detection:
+    x0, y0, x1, y1 = (float(v) for v in p.bbox.to_xyxy())
+    return Detection(
+        int(p.category.id), str(p.category.name), float(p.score.value), (x0, y0, x1, y1)
+    )
+
+
+def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, Any]:
+    """SAHI and ours on the same image, tile size, overlap and settings, model by model."""
+    if cfg.threads:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    dcfg = DetectorConfig(conf_threshold=cfg.conf, num_threads=cfg.threads)
+    fp32 = load_detector(cfg.model, dcfg)
+    rows = [
+        _sahi_row("sahi_float_model", cfg.model, cfg, image, fp32),
+        _ours_row("ours_float_model", cfg.model, cfg, image),
     ]
-    return {
-        "image": f"{w}x{h} px", "tile_px": size, "overlap": cfg.overlap,
-        "ours_s": round(ours_s, 2), "sahi_s": round(sahi_s, 2),
-        "throughput_ratio_ours_over_sahi": round(sahi_s / ours_s, 2),
-        "ours_detections": len(mine), "sahi_detections": len(theirs),
-        "ours_duplicate_pairs": duplicate_pairs(mine),
-        "sahi_duplicate_pairs": duplicate_pairs(theirs),
+    if cfg.int8 is not None:
+        int8 = load_detector(
+            cfg.int8, DetectorConfig(conf_threshold=cfg.conf, num_threads=cfg.threads)
+        )
+        if int8.input_size_px != fp32.input_size_px:
+            sys.exit(f"{cfg.int8}: input size {int8.input_size_px} differs from {cfg.model}")
+        rows += [
+            _ours_row("ours_int8_model", cfg.int8, cfg, image),
+            _sahi_row("sahi_int8_model", cfg.int8, cfg, image, int8),
+        ]
+    for r in range(cfg.rounds):  # interleaved, order rotated: load drifts hit every row alike
+        for row in rows[r % len(rows) :] + rows[: r % len(rows)]:
+            t0, c0 = time.perf_counter(), time.process_time()
+            row.found, row.per_tile = row.run()
+            row.walls_s.append(time.perf_counter() - t0)
+            row.cpus_s.append(time.process_time() - c0)
+    truth = mosaic_truth(cfg)
+    models = {"sahi_float_model": cfg.model, "ours_float_model": cfg.model,
+              "ours_int8_model": cfg.int8, "sahi_int8_model": cfg.int8}  # fmt: skip
+    sahi_median = statistics.median(rows[0].walls_s)
+    sahi_cpu = statistics.median(rows[0].cpus_s)
+    h, w = image.shape[:2]
+    out: dict[str, Any] = {
+        "image": f"{w}x{h} px, {GSD_M * 100:g} cm/px",
+        "tile_px": sahi_tile(cfg, fp32.input_size_px),
+        "model_input_px": max(fp32.input_size_px), "overlap": cfg.overlap,
+        "conf": cfg.conf, "nms_iou": dcfg.iou_threshold,
+        "ort_threads": cfg.threads or "all", "rounds": cfg.rounds,
+        "ratio": "median SAHI-on-float-model time / median time of the row, wall and CPU "
+        "(CPU: process time of all threads, steadier than wall time on a shared machine)",
     }  # fmt: skip
+    for row in rows:
+        median = statistics.median(row.walls_s)
+        out[row.label] = {
+            "model": str(models[row.label]), "tiles": len(row.per_tile),
+            "wall_s_median": round(median, 2), "wall_s_all": [round(t, 2) for t in row.walls_s],
+            "tiles_per_s": round(len(row.per_tile) / median, 1),
+            "speed_vs_sahi_float_model": round(sahi_median / median, 2),
+            "cpu_s_median": round(statistics.median(row.cpus_s), 2),
+            "cpu_speed_vs_sahi_float_model": round(sahi_cpu / statistics.median(row.cpus_s), 2),
+            "detections": len(row.found), "duplicate_pairs": duplicate_pairs(row.found),
+            "duplicate_pairs_across_tiles": duplicates_across_tiles(row.found, row.per_tile),
+            "labelled_objects": split_objects(row.found, truth),
+        }  # fmt: skip
+    return out
 
 
 def _sahi_blob_model(detector: Any) -> Any:
@@ -399,6 +643,13 @@ def main() -> None:
     )
     p.add_argument("--model", type=Path, default=REPO / "models" / "nestpatrol-baseline.onnx")
     p.add_argument("--pt", type=Path, default=None)
+    int8 = REPO / "models" / "nestpatrol-baseline.int8.onnx"
+    p.add_argument(
+        "--int8", type=Path, default=int8 if int8.is_file() else None,
+        help="INT8 model to compare with --model (default: the bundled one)",
+    )  # fmt: skip
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the SAHI rows")
+    p.add_argument("--sahi-tile-px", type=int, default=None, help="SAHI part [2 x input]")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/nestpatrol-bench"))
     p.add_argument("--size-px", type=int, default=10_000)
     p.add_argument("--mosaic-px", type=int, default=3000)
@@ -422,7 +673,8 @@ def main() -> None:
     if not args.model.is_file():
         sys.exit(f"{args.model}: no model; train one (nestpatrol model train) or pass --model")
     cfg = BenchConfig(args.model, args.pt, args.workdir, args.size_px, args.mosaic_px,
-                      args.tiles, args.overlap, args.conf, args.threads, args.sahi)  # fmt: skip
+                      args.tiles, args.overlap, args.conf, args.threads, args.sahi,
+                      args.int8, args.rounds, args.sahi_tile_px)  # fmt: skip
     image = mosaic(cfg)
     report: dict[str, Any] = {"model": str(cfg.model), "threads": cfg.threads or "all"}
     report["throughput"] = throughput(cfg, image)

@@ -16,6 +16,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from detection.errors import DetectionError
+from detection.inference.quantize import CalibrationMethod
 from detection.synthetic.dataset import DatasetConfig, SeedRange, Split, export_yolo
 from detection.training.config import Device, ExportConfig, TrainConfig
 from detection.training.evaluate import EvalReport, evaluate, evaluate_coco
@@ -132,6 +133,38 @@ def export(
     except DetectionError as e:
         raise _fail(e) from e
     console.print(f"wrote {path}")
+
+
+@app.command()
+def quantize(
+    model: Annotated[Path, typer.Argument(help="float .onnx model (static input size)")],
+    *,
+    out: Annotated[Path, typer.Option(help="where the INT8 .onnx goes")],
+    calib_images: Annotated[
+        int, typer.Option(help="synthetic training frames to calibrate on (seeds from 0)")
+    ] = 128,
+    first_seed: Annotated[int, typer.Option(help="first calibration seed (training split)")] = 0,
+    method: Annotated[
+        CalibrationMethod, typer.Option(help="how activation ranges are chosen")
+    ] = CalibrationMethod.MINMAX,
+) -> None:
+    """Static INT8 quantization (QDQ, per-channel weights), calibrated on training seeds only."""
+    from detection.inference.quantize import QuantizeConfig, quantize_detector  # noqa: PLC0415
+
+    try:
+        cfg = QuantizeConfig(calib_images=calib_images, first_seed=first_seed, method=method)
+        with Progress(console=console) as bar:
+            task = bar.add_task("calibrating", total=calib_images)
+            result = quantize_detector(
+                model, out, cfg, lambda done: bar.update(task, completed=done)
+            )
+    except DetectionError as e:
+        raise _fail(e) from e
+    seeds = result.calibration_seeds
+    console.print(
+        f"wrote {result.path} ({result.size_bytes / 2**20:.1f} MiB; calibrated on training "
+        f"seeds {seeds.start}..{seeds.stop - 1}; {len(result.float_nodes)} head nodes in float)"
+    )
 
 
 def print_report(report: EvalReport) -> None:
