@@ -80,6 +80,7 @@ class ControllerReport:
     cells_missed: int = 0  # returned to the planner after early ends
     make_up_sorties: int = 0
     rapid: list[tuple[str, float]] = field(default_factory=list)  # (request id, s to launch)
+    rapid_failed: list[tuple[str, str]] = field(default_factory=list)  # (request id, why)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -89,7 +90,8 @@ class ControllerReport:
             "sorties_dropped": len(self.sorties_dropped),
             "cells_returned_to_planner": self.cells_missed,
             "make_up_sorties": self.make_up_sorties,
-            "rapid_requests": len(self.rapid),
+            "rapid_requests": len(self.rapid) + len(self.rapid_failed),
+            "rapid_not_launched": len(self.rapid_failed),
         }
 
 
@@ -223,6 +225,10 @@ class PatrolController:
         state = q.adapter.wait_until(max(q.adapter.state().now, req.at))
         sortie = replace(req.sortie, planned_start=state.now)
         flight = q.adapter.fly(sortie)
+        if flight.outcome is FlightOutcome.NOT_LAUNCHED:  # nothing flew: no flight to record
+            report.outcomes[flight.outcome.value] += 1
+            report.rapid_failed.append((req.request_id, flight.reason or "launch refused"))
+            return
         report.rapid.append((req.request_id, (state.now - req.at).total_seconds()))
         self._record(sortie, flight, report)
 

@@ -104,6 +104,7 @@ def report_dict(result: DayResult) -> dict[str, Any]:
             "refused": [f"{t.isoformat()}: {why}" for t, why in result.rapid.refused],
             "planner_eta_s": [_r(r.eta_s, 1) for r in result.rapid.requests],
             "launch_delay_s": [_r(d, 1) for _, d in result.flights.rapid],
+            "not_launched": [f"{rid}: {why}" for rid, why in result.flights.rapid_failed],
         },
         "schedule": {
             "sorties": len(result.day.ours.sorties),

@@ -142,6 +142,21 @@ def test_rapid_request_recalls_the_patrol_and_missed_cells_are_made_up() -> None
     assert 0 <= delay <= 60
 
 
+def test_a_rapid_request_that_cannot_launch_is_reported_not_recorded() -> None:
+    nests = _nests("a")
+    adapter = FakeAdapter(nests["a"], refuse_until=T0 + timedelta(hours=1))
+    recorded: list[str] = []
+    req = RapidRequest("r1", T0 + timedelta(minutes=10), _sortie("r1", "a", T0, 300))
+    report = PatrolController(
+        {"a": adapter}, nests, sink=lambda sortie, flight: recorded.append(sortie.sortie_id)
+    ).run([], [req])
+    assert recorded == []
+    assert report.flights == []
+    assert report.rapid == []
+    assert report.rapid_failed == [("r1", "wind 14 m/s")]
+    assert report.summary()["rapid_not_launched"] == 1
+
+
 def test_wind_hold_retries_then_flies() -> None:
     nests = _nests("a")
     adapter = FakeAdapter(nests["a"], refuse_until=T0 + timedelta(minutes=40))
