@@ -49,6 +49,9 @@ def sweep_cost(nest: Nest, survey: SurveySettings) -> SweepCost:
         swath_spacing_m=survey.swath_spacing_m,
         speed_mps=nest.profile.cruise_speed_mps,
         turn_time_s=nest.profile.turn_time_s,
+        footprint_across_m=survey.footprint.across_m,
+        footprint_along_m=survey.footprint.along_m,
+        trigger_spacing_m=survey.trigger_spacing_m,
     )
 
 

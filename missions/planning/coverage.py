@@ -3,9 +3,10 @@
 Chain of stages (after Fields2Cover): :mod:`~missions.planning.swaths` makes lines and blocks at
 an angle; :func:`best_sweep_angle` picks the angle by the flight-time cost :func:`sweep_time_s`
 (turns cost time, so fewer, longer lines win); :func:`plan_coverage` orders the blocks with a
-2-opt TSP heuristic and picks each block's entry corner by dynamic programming. Everything is in
-the metric planning CRS. Connections between lines are straight here; the sortie builder routes
-any that would cross a no-fly zone (:mod:`~missions.planning.transit`).
+2-opt TSP heuristic and picks each block's entry corner by dynamic programming, and flies each
+line only as far as its photos need (:func:`~missions.planning.sweepcost.flown_extent`).
+Everything is in the metric planning CRS. Connections between lines are straight here; the
+sortie builder routes any that would cross a no-fly zone (:mod:`~missions.planning.transit`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from numpy.typing import NDArray
 
 from missions.planning.errors import PlanningError
 from missions.planning.swaths import Block, Frame, Lines, area_edges, blocks_for, sweep_lines
-from missions.planning.sweepcost import SweepCost, angle_grid, sweep_costs
+from missions.planning.sweepcost import SweepCost, flown_extent, line_count_breaks, sweep_costs
 from missions.planning.transit import XY
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-_REFINE_LEVELS = 4
-_REFINE_TOP = 4
+# local refinement, one batch per row (each batch costs a fixed overhead, so few batches of
+# several step halvings): (best angles refined, halvings); the halvings continue row to row
+_REFINE = ((8, 5),)
+_INSIDE_RAD = 1e-7  # samples this far inside a line-count piece (its ends are jumps)
 
 
 @dataclass(frozen=True)
@@ -61,24 +64,26 @@ class _Sweeper:
     """The area's edges, computed once, swept at any angle."""
 
     def __init__(
-        self, area: shapely.Geometry, spacing_m: float, keep_out: shapely.Geometry | None
+        self, area: shapely.Geometry, cost: SweepCost, keep_out: shapely.Geometry | None
     ) -> None:
         c = shapely.centroid(area)
         self.origin = (float(c.x), float(c.y))
         self.edges = area_edges(area)
-        self.spacing_m = spacing_m
+        self.cost = cost
         self.keep_out = keep_out
 
     def lines(self, angle_rad: float) -> tuple[Frame, Lines]:
         frame = Frame(angle_rad, self.origin)
         ko = None if self.keep_out is None else frame.geometry_to_sweep(self.keep_out)
-        return frame, sweep_lines(self.edges, frame, self.spacing_m, ko)
+        spacing = self.cost.swath_spacing_m
+        return frame, sweep_lines(self.edges, frame, spacing, ko, across_m=self.cost.across_m)
 
-    def costs(self, angles: list[float], cost: SweepCost) -> list[float]:
+    def costs(self, angles: FloatArray | list[float], cost: SweepCost) -> FloatArray:
         """Objective per angle, batched; the keep-out area is not cut out here (see below)."""
-        if not angles:
-            return []
-        return [float(c) for c in sweep_costs(self.edges, self.origin, np.array(angles), cost)]
+        angles = np.asarray(angles, dtype=float)
+        if len(angles) == 0:
+            return np.empty(0)
+        return sweep_costs(self.edges, self.origin, angles, cost)
 
 
 def sweep_time_s(
@@ -89,47 +94,63 @@ def sweep_time_s(
 ) -> float:
     """Estimated time to survey ``area`` with lines at ``angle_rad`` (the angle-search objective).
 
-    Survey and connection lengths at survey speed (a line change costs the mean of its two
-    possible sides), two turns per line change, and per extra block a hop of one swath with two
+    Survey and connection lengths at survey speed (lines as flown: with the camera in ``cost``,
+    only as far as their photos need; a line change costs the mean of its two possible sides),
+    two turns per line change, and per extra block a hop of one swath with two
     turns (the exact hops depend on the later ordering). No-fly zones are not cut out: they are
     small against a sortie's area, and cutting them per angle would cost ten times more; the
     path itself (:func:`plan_coverage`) does cut them out.
     """
-    return _Sweeper(area, cost.swath_spacing_m, None).costs([angle_rad % math.pi], cost)[0]
+    return float(_Sweeper(area, cost, None).costs([angle_rad % math.pi], cost)[0])
 
 
-def _edge_angles(area: shapely.Geometry) -> list[float]:
-    """Directions of the longest edges of the convex hull: the usual optimum for convex parts."""
+def _pieces(area: shapely.Geometry, cost: SweepCost) -> FloatArray:
+    """Angles in [0, π] between which the line count is constant (see ``line_count_breaks``)."""
     hull = shapely.convex_hull(area)
     if shapely.get_type_id(hull) != 3:
-        return []
-    xy = shapely.get_coordinates(hull)
-    d = np.diff(xy, axis=0)
-    lengths = np.hypot(d[:, 0], d[:, 1])
-    order = np.argsort(-lengths)[:8]
-    return [float(math.atan2(d[i, 1], d[i, 0]) % math.pi) for i in order]
+        return np.array([0.0, math.pi])
+    return line_count_breaks(shapely.get_coordinates(hull), cost)
+
+
+def _samples(breaks: FloatArray, step_rad: float) -> FloatArray:
+    """Both ends (just inside) of every line-count piece and points at most ``step`` apart."""
+    a, b = breaks[:-1] + _INSIDE_RAD, breaks[1:] - _INSIDE_RAD
+    k = np.maximum(1, np.ceil((b - a) / step_rad)).astype(np.int64)
+    piece = np.repeat(np.arange(len(a)), k + 1)
+    i = np.arange(len(piece)) - np.repeat(np.cumsum(k + 1) - (k + 1), k + 1)
+    out = a[piece] + (b - a)[piece] * i / k[piece]
+    thin = (b - a)[piece] <= 2 * _INSIDE_RAD
+    return np.where(thin, (breaks[:-1] + breaks[1:])[piece] / 2.0, out)
 
 
 def best_sweep_angle(area: shapely.Geometry, *, cost: SweepCost) -> float:
     """The sweep angle (radians, in [0, π)) with the lowest :func:`sweep_time_s`.
 
-    A coarse grid plus the hull's edge directions, then repeated halving of the step around the
-    best few candidates: the objective is piecewise (line counts jump), so no gradient is used.
+    The line count, which dominates the cost, jumps at angles found in closed form; every piece
+    between them is sampled (ends and a grid of ``angle_step_deg``), then the step is halved
+    around the best few, staying inside their piece (one batch per few halvings: each batch
+    has a fixed cost). Within a piece the cost still jumps (photo counts, blocks), so the
+    result is the best angle seen, not a proven optimum.
     """
-    sweeper = _Sweeper(area, cost.swath_spacing_m, None)
-    seen: dict[float, float] = {}
-
-    def evaluate(angles: list[float]) -> None:
-        fresh = sorted({a % math.pi for a in angles} - seen.keys())
-        seen.update(zip(fresh, sweeper.costs(fresh, cost), strict=True))
-
+    sweeper = _Sweeper(area, cost, None)
+    breaks = _pieces(area, cost)
     step = math.radians(cost.angle_step_deg)
-    evaluate([*angle_grid(cost.angle_step_deg).tolist(), math.pi / 2, *_edge_angles(area)])
-    for _ in range(_REFINE_LEVELS):
-        step /= 2.0
-        best = sorted(seen, key=seen.__getitem__)[:_REFINE_TOP]
-        evaluate([a + d for a in best for d in (-step, step)])
-    return min(seen, key=lambda a: (seen[a], a))
+    angles = np.unique(np.clip(_samples(breaks, step), 0.0, math.pi) % math.pi)
+    costs = sweeper.costs(angles, cost)
+    done = 0
+    for top, halvings in _REFINE:
+        levels = np.arange(done, done + halvings) + 1
+        done += halvings
+        offsets = step * np.concatenate([-(0.5**levels), 0.5**levels])
+        best = angles[np.argsort(costs, kind="stable")[:top]]
+        piece = np.clip(np.searchsorted(breaks, best, side="right"), 1, len(breaks) - 1)
+        lo, hi = breaks[piece - 1] + _INSIDE_RAD, breaks[piece] - _INSIDE_RAD
+        near = np.clip(best[:, None] + offsets[None, :], lo[:, None], hi[:, None]) % math.pi
+        fresh = np.setdiff1d(near.ravel(), angles)
+        angles = np.concatenate([angles, fresh])
+        costs = np.concatenate([costs, sweeper.costs(fresh, cost)])
+    order = np.lexsort((angles, costs))
+    return float(angles[order[0]])
 
 
 def order_points_2opt(points: FloatArray, start: XY, end: XY) -> list[int]:
@@ -157,23 +178,38 @@ def order_points_2opt(points: FloatArray, start: XY, end: XY) -> list[int]:
     return [t - 1 for t in tour[1:-1]]
 
 
-def _block_flight(block: Block, reverse: bool, left_first: bool) -> list[tuple[XY, XY]]:
-    ivs = block.intervals[::-1] if reverse else block.intervals
-    legs, forward = [], left_first
-    for iv in ivs:
-        a, b = ((iv.x0, iv.y), (iv.x1, iv.y)) if forward else ((iv.x1, iv.y), (iv.x0, iv.y))
-        legs.append((a, b))
-        forward = not forward
-    return legs
+Leg = tuple[XY, XY]
 
 
-def _world(frame: Frame, legs: list[tuple[XY, XY]]) -> list[tuple[XY, XY]]:
-    w = frame.to_world(np.array([p for leg in legs for p in leg], dtype=float))
-    pts = [(float(x), float(y)) for x, y in w]
-    return [(pts[2 * i], pts[2 * i + 1]) for i in range(len(legs))]
+def _flights(frame: Frame, blocks: list[Block], cost: SweepCost) -> list[list[list[Leg]]]:
+    """Per block its four ways to fly (from either end line, first line either way), in world.
+
+    Lines are flown only as far as their photos need; all ends go to world coordinates at once.
+    """
+    ivs = [iv for b in blocks for iv in b.intervals]
+    f0, f1 = flown_extent(np.array([iv.x0 for iv in ivs]), np.array([iv.x1 for iv in ivs]), cost)
+    ys = np.array([iv.y for iv in ivs])
+    ends = frame.to_world(np.column_stack([np.concatenate([f0, f1]), np.tile(ys, 2)])).tolist()
+    left = [(x, y) for x, y in ends[: len(ivs)]]
+    right = [(x, y) for x, y in ends[len(ivs) :]]
+    out, at = [], 0
+    for b in blocks:
+        idx = list(range(at, at + len(b.intervals)))
+        at += len(idx)
+        variants = []
+        for order in (idx, idx[::-1]):
+            for left_first in (True, False):
+                variants.append(
+                    [
+                        (left[i], right[i]) if (p % 2 == 0) == left_first else (right[i], left[i])
+                        for p, i in enumerate(order)
+                    ]
+                )
+        out.append(variants)
+    return out
 
 
-def _choose_entries(options: list[list[list[tuple[XY, XY]]]], start: XY, end: XY) -> list[int]:
+def _choose_entries(options: list[list[list[Leg]]], start: XY, end: XY) -> list[int]:
     """Per block, which of its entry variants minimises the hops (Viterbi over the order)."""
     cost = [math.dist(start, o[0][0]) for o in options[0]]
     back: list[list[int]] = []
@@ -206,17 +242,19 @@ def plan_coverage(
         raise PlanningError("the area to cover is empty; give at least one cell with area")
     if not (cost.swath_spacing_m > 0 and cost.speed_mps > 0):
         raise PlanningError("swath spacing and speed must be positive; check the camera settings")
+    if cost.trigger_spacing_m > cost.footprint_along_m > 0:
+        raise PlanningError(
+            f"photos {cost.trigger_spacing_m:.1f} m apart leave gaps between images "
+            f"{cost.footprint_along_m:.1f} m long; use a front overlap of at least 0"
+        )
     end = start if end is None else end
     ko = _prepare(area, keep_out)
     angle = best_sweep_angle(area, cost=cost) if angle_rad is None else angle_rad
-    frame, lines = _Sweeper(area, cost.swath_spacing_m, ko).lines(angle)
+    frame, lines = _Sweeper(area, cost, ko).lines(angle)
     blocks = blocks_for(lines.to_intervals())
     if not blocks:
         return CoveragePath(angle, ())
-    variants = [
-        [_world(frame, _block_flight(b, r, lf)) for r in (False, True) for lf in (True, False)]
-        for b in blocks
-    ]
+    variants = _flights(frame, blocks, cost)
     reps = np.array(
         [np.mean([p for leg in v[0] for p in leg], axis=0) for v in variants], dtype=float
     )

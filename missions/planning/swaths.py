@@ -2,8 +2,10 @@
 
 Stage one of the coverage chain (swaths → blocks → route → path, after Fields2Cover). Work
 happens in a frame rotated by the sweep angle, so survey lines run along +x. Line ``k`` images
-the band of height ``spacing`` around it; its interval is the x-extent of the area inside the
-band (not only on the centre line), so narrow spikes between two lines are still imaged.
+the band of height ``spacing`` around it (the outer lines' bands reach out to the area's edge,
+which their images cover); its interval is the x-extent of the area inside the band (not only on
+the centre line), so narrow spikes between two lines are still imaged. How much of an interval
+is actually flown is decided later (:func:`~missions.planning.sweepcost.flown_extent`).
 Intervals are clipped by the keep-out area: the camera never flies through a no-fly zone.
 
 Consecutive lines whose intervals overlap one-to-one form a *block* flown back and forth without
@@ -133,17 +135,22 @@ class Lines:
 
 
 def sweep_lines(
-    edges: FloatArray, frame: Frame, spacing_m: float, keep_out: shapely.Geometry | None = None
+    edges: FloatArray,
+    frame: Frame,
+    spacing_m: float,
+    keep_out: shapely.Geometry | None = None,
+    across_m: float | None = None,
 ) -> Lines:
     """Survey-line intervals over the area with world-frame ``edges``, in ``frame``.
 
-    Lines are centred on the area's extent across the sweep: ``ceil(height / spacing)`` of them,
-    the fewest whose bands cover it. A band's interval is the x-extent of the area inside the
-    band (edge pieces inside it plus chords along its borders; overlapping ranges merged).
-    ``keep_out`` (in the sweep frame) is cut out of the intervals.
+    Lines are centred on the area's extent across the sweep: ``ceil((height - across) /
+    spacing) + 1`` of them, the fewest whose images (``across_m`` wide, default the spacing)
+    cover it. A band's interval is the x-extent of the area inside the band (edge pieces inside
+    it plus chords along its borders; overlapping ranges merged). ``keep_out`` (in the sweep
+    frame) is cut out of the intervals.
     """
     angles = np.array([frame.angle_rad])
-    g, x0, x1, ys, n = sweep_arrays(edges, frame.origin, angles, spacing_m)
+    g, x0, x1, ys, n = sweep_arrays(edges, frame.origin, angles, spacing_m, across_m)
     lines = Lines(g, x0, x1, ys[0, : int(n[0])] if len(n) else np.empty(0))
     if keep_out is None or shapely.is_empty(keep_out):
         return lines

@@ -1,9 +1,15 @@
-"""The sweep-angle objective, evaluated for many angles at once.
+"""The sweep-angle objective, evaluated for many angles at once, and where its line count jumps.
 
 Same geometry as :func:`missions.planning.swaths.sweep_lines` (band extents, one-to-one
 continuations), but every array carries an angle axis, so a whole angle grid costs a few dozen
 numpy calls instead of a few dozen per angle. Line ``k`` of angle ``a`` is the global line
 ``a * n_max + k``.
+
+Camera-aware geometry (when :class:`SweepCost` carries the footprint): the outer lines sit up to
+half an image width inside the area's edge, not half a spacing, so ``ceil((height - width) /
+spacing) + 1`` lines suffice; and a line is flown only as far as its photos need: the first photo
+is taken at the line start and one every trigger spacing, each imaging half an image length
+before and after it (:func:`flown_extent`).
 """
 
 from __future__ import annotations
@@ -14,22 +20,46 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SweepCost", "sweep_costs"]
+__all__ = ["SweepCost", "flown_extent", "line_count_breaks", "sweep_costs"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 _MIN_INTERVAL_M = 1.0
 _EPS_M = 1e-6  # ranges touching within this are one (rounding of the line-offset keys)
+TRIGGER_MARGIN_M = 1.0  # flown past the last photo, so a distance trigger fires before the end
+# An autopilot measures the line with its own earth model (spherical, ArduPilot's and the
+# simulator's) and the plan's metres are projected ones: on the reference district the drone
+# reads an east-west line 0.16 % longer. The line runs this share further so the last
+# photo still fires.
+ODOMETRY_TOLERANCE = 0.005
 
 
 @dataclass(frozen=True)
 class SweepCost:
-    """What a sweep costs: line spacing, survey speed and the time lost at each turn."""
+    """What a sweep costs: line spacing, survey speed and the time lost at each turn.
+
+    Without the camera fields lines run to the area's edge and the outer lines sit half a spacing
+    inside it (a camera-blind plan). With them (from the survey settings: the footprint and the
+    trigger spacing) the plan uses the whole image: fewer, shorter lines, the area still imaged.
+    """
 
     swath_spacing_m: float
     speed_mps: float
     turn_time_s: float
-    angle_step_deg: float = 1.0  # coarse search step before local refinement
+    angle_step_deg: float = 1.0  # coarse search step inside each line-count piece
+    footprint_across_m: float | None = None  # image width across track (None: the spacing)
+    footprint_along_m: float = 0.0  # image length along track (0: lines run edge to edge)
+    trigger_spacing_m: float = 0.0  # distance between photos along a line
+
+    @property
+    def across_m(self) -> float:
+        """Image width across track; never less than the spacing (that would leave gaps)."""
+        return max(self.footprint_across_m or 0.0, self.swath_spacing_m)
+
+    @property
+    def trims(self) -> bool:
+        """Whether lines stop where their photos stop (needs image length and trigger spacing)."""
+        return 0.0 < self.trigger_spacing_m <= self.footprint_along_m
 
 
 def _rotate(edges: FloatArray, origin: tuple[float, float], angles: FloatArray) -> FloatArray:
@@ -49,33 +79,98 @@ def _span(x0: FloatArray, x1: FloatArray) -> float:
     return float(max(np.abs(x0).max(), np.abs(x1).max())) * 4.0 + 1.0
 
 
-def _chords(rot: FloatArray, ys: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
-    x1, y1, x2, y2 = (rot[:, :, i, None] for i in range(4))
-    lo, hi = np.minimum(y1, y2), np.maximum(y1, y2)
-    a, e, k = np.nonzero((lo <= ys[:, None, :]) & (ys[:, None, :] < hi))
-    t = (ys[a, k] - y1[a, e, 0]) / (y2[a, e, 0] - y1[a, e, 0])
-    x = x1[a, e, 0] + t * (x2[a, e, 0] - x1[a, e, 0])
-    g = a * ys.shape[1] + k
-    order = np.argsort(g * _span(x, x) + x)
-    g, x = g[order], x[order]
-    return g[0::2], x[0::2], x[1::2]
+def _expand(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
+    """Rows ``r`` of ``lo``/``hi`` (flattened) repeated over ``lo[r]..hi[r]``: (row, value)."""
+    lo, hi = lo.ravel(), hi.ravel()
+    count = np.maximum(hi - lo + 1, 0)
+    row = np.repeat(np.arange(len(lo)), count)
+    first = np.cumsum(count) - count
+    return row, lo[row] + np.arange(len(row)) - first[row]
 
 
-def _edge_ranges(
-    rot: FloatArray, lo_y: FloatArray, hi_y: FloatArray
+def _band_ranges(
+    rot: FloatArray, ys: FloatArray, n: IntArray, spacing_m: float
 ) -> tuple[IntArray, FloatArray, FloatArray]:
-    x1, y1, x2, y2 = (rot[:, :, i, None] for i in range(4))
-    ymin, ymax = np.minimum(y1, y2), np.maximum(y1, y2)
-    a, e, k = np.nonzero((ymax >= lo_y[:, None, :]) & (ymin <= hi_y[:, None, :]))
-    ex1, ey1, ex2, ey2 = x1[a, e, 0], y1[a, e, 0], x2[a, e, 0], y2[a, e, 0]
-    ya = np.maximum(np.minimum(ey1, ey2), lo_y[a, k])
-    yb = np.minimum(np.maximum(ey1, ey2), hi_y[a, k])
+    """x-ranges of the area inside each band: edge pieces, and chords along band borders.
+
+    Lines are evenly spaced, so the bands an edge touches (and the band borders it crosses) are
+    a contiguous run computed by arithmetic, not by testing every edge against every line. In
+    units of the spacing, border ``j`` (between bands ``j - 1`` and ``j``) lies at ``j``. The
+    outer bands reach out to infinity.
+    """
+    n_edges = rot.shape[1]
+    e = rot.reshape(-1, 4)
+    first = np.repeat(ys[:, 0], n_edges)
+    top = np.repeat(n - 1, n_edges)
+    base = np.repeat(np.arange(len(n)) * ys.shape[1], n_edges)
+    ymin, ymax = np.minimum(e[:, 1], e[:, 3]), np.maximum(e[:, 1], e[:, 3])
+    p_lo, p_hi = (ymin - first) / spacing_m + 0.5, (ymax - first) / spacing_m + 0.5
+    c_lo, c_hi = np.ceil(p_lo).astype(np.int64), np.ceil(p_hi).astype(np.int64)
+    # edge pieces: bands k whose closed extent [k - 1/2, k + 1/2] meets the edge's
+    row, k = _expand(np.maximum(c_lo - 1, 0), np.minimum(np.floor(p_hi).astype(np.int64), top))
+    ex1, ey1, ex2, ey2 = e[row].T
+    centre = first[row] + k * spacing_m
+    lo = np.where(k == 0, -np.inf, centre - spacing_m / 2.0)
+    hi = np.where(k == top[row], np.inf, centre + spacing_m / 2.0)
+    ya, yb = np.maximum(ymin[row], lo), np.minimum(ymax[row], hi)
     dy = ey2 - ey1
     flat = np.abs(dy) < 1e-12
     safe = np.where(flat, 1.0, dy)
     xa = np.where(flat, ex1, ex1 + (ya - ey1) / safe * (ex2 - ex1))
     xb = np.where(flat, ex2, ex1 + (yb - ey1) / safe * (ex2 - ex1))
-    return a * lo_y.shape[1] + k, np.minimum(xa, xb), np.maximum(xa, xb)
+    # an edge lying on a border only touches the band on that side: the area there, if any,
+    # shows in the other edges and the chords (keeping it would survey a line of nothing)
+    keep = ~((yb - ya <= _EPS_M) & ((ya - lo <= _EPS_M) | (hi - yb <= _EPS_M)))
+    parts = [((base[row] + k)[keep], np.minimum(xa, xb)[keep], np.maximum(xa, xb)[keep])]
+    # chords just above border j belong to band j, just below it to band j - 1; they differ
+    # only where a vertex lies exactly on a border (p integral), so usually one pass serves both
+    f_lo, f_hi = np.floor(p_lo).astype(np.int64) + 1, np.floor(p_hi).astype(np.int64) + 1
+    above = _chords(
+        e, first, base, spacing_m=spacing_m, j0=np.maximum(c_lo, 1), j1=np.minimum(c_hi - 1, top)
+    )
+    same = np.array_equal(c_lo, f_lo) and np.array_equal(c_hi, f_hi)
+    below = (
+        above
+        if same
+        else _chords(
+            e,
+            first,
+            base,
+            spacing_m=spacing_m,
+            j0=np.maximum(f_lo, 1),
+            j1=np.minimum(f_hi - 1, top),
+        )
+    )
+    parts += [above, (below[0] - 1, below[1], below[2])]
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+def _chords(
+    e: FloatArray,
+    first: FloatArray,
+    base: IntArray,
+    *,
+    spacing_m: float,
+    j0: IntArray,
+    j1: IntArray,
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Chords of the area along the borders ``j0..j1`` each edge crosses (border ``j`` global).
+
+    The crossing rule is half-open (``ymin <= border < ymax`` or ``ymin < border <= ymax``), so
+    a ring crosses a border an even number of times and the sorted crossings pair up.
+    """
+    row, j = _expand(j0, j1)
+    ex1, ey1, ex2, ey2 = e[row].T
+    border = first[row] + (j - 0.5) * spacing_m
+    x = ex1 + (border - ey1) / (ey2 - ey1) * (ex2 - ex1)
+    g = base[row] + j
+    order = np.argsort(g * _span(x, x) + x)
+    g, x = g[order], x[order]
+    return g[0::2], x[0::2], x[1::2]
 
 
 def merge_ranges(
@@ -86,8 +181,10 @@ def merge_ranges(
     order = np.argsort(g * span + x0)
     g, x0, x1 = g[order], x0[order], x1[order]
     reach = np.maximum.accumulate(x1 + g * span) - g * span
-    new = np.r_[True, (g[1:] != g[:-1]) | (x0[1:] > reach[:-1] + _EPS_M)]
-    ends = np.r_[np.flatnonzero(new)[1:] - 1, len(g) - 1]
+    new = np.empty(len(g), dtype=bool)
+    new[0] = True
+    new[1:] = (g[1:] != g[:-1]) | (x0[1:] > reach[:-1] + _EPS_M)
+    ends = np.append(np.flatnonzero(new)[1:] - 1, len(g) - 1)
     return g[new], x0[new], reach[ends]
 
 
@@ -108,8 +205,16 @@ def continuations(g: IntArray, x0: FloatArray, x1: FloatArray) -> tuple[IntArray
     return i[ok], j[ok]
 
 
-def line_positions(rot: FloatArray, spacing_m: float) -> tuple[FloatArray, IntArray]:
-    """Per angle, the y of each line and the line count.
+def line_count(height_m: FloatArray, spacing_m: float, across_m: float) -> IntArray:
+    """Fewest lines ``spacing_m`` apart whose images (``across_m`` wide) span ``height_m``."""
+    n = np.ceil((height_m - across_m) / spacing_m - 1e-9) + 1
+    return np.asarray(np.maximum(1, n), dtype=np.int64)
+
+
+def line_positions(
+    rot: FloatArray, spacing_m: float, across_m: float | None = None
+) -> tuple[FloatArray, IntArray]:
+    """Per angle, the y of each line (centred on the area's extent) and the line count.
 
     Padded with NaN to (A, n_max + 1): the always-empty last column keeps the last line of one
     angle from looking adjacent to the first line of the next.
@@ -117,7 +222,7 @@ def line_positions(rot: FloatArray, spacing_m: float) -> tuple[FloatArray, IntAr
     ys_all = np.concatenate([rot[:, :, 1], rot[:, :, 3]], axis=1)
     miny, maxy = ys_all.min(axis=1), ys_all.max(axis=1)
     height = maxy - miny
-    n = np.maximum(1, np.ceil(height / spacing_m - 1e-9)).astype(np.int64)
+    n = line_count(height, spacing_m, spacing_m if across_m is None else across_m)
     n_max = int(n.max())
     first = miny + (height - (n - 1) * spacing_m) / 2.0
     ys = first[:, None] + spacing_m * np.arange(n_max + 1, dtype=float)[None, :]
@@ -126,20 +231,20 @@ def line_positions(rot: FloatArray, spacing_m: float) -> tuple[FloatArray, IntAr
 
 
 def sweep_arrays(
-    edges: FloatArray, origin: tuple[float, float], angles: FloatArray, spacing_m: float
+    edges: FloatArray,
+    origin: tuple[float, float],
+    angles: FloatArray,
+    spacing_m: float,
+    across_m: float | None = None,
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
-    """Merged intervals (global line, x0, x1) for every angle, plus line ys and counts."""
+    """Merged intervals (global line, x0, x1) for every angle, plus line ys and counts.
+
+    A line's interval is the x-extent of the area inside its band; ``across_m`` (the image
+    width, default the spacing) sets how many lines there are.
+    """
     rot = _rotate(edges, origin, angles)
-    ys, n = line_positions(rot, spacing_m)
-    half = spacing_m / 2.0
-    parts = [
-        _edge_ranges(rot, ys - half, ys + half),
-        _chords(rot, ys - half),
-        _chords(rot, ys + half),
-    ]
-    g = np.concatenate([p[0] for p in parts])
-    x0 = np.concatenate([p[1] for p in parts])
-    x1 = np.concatenate([p[2] for p in parts])
+    ys, n = line_positions(rot, spacing_m, across_m)
+    g, x0, x1 = _band_ranges(rot, ys, n, spacing_m)
     if len(g) == 0:
         return g, x0, x1, ys, n
     g, x0, x1 = merge_ranges(g, x0, x1)
@@ -157,14 +262,15 @@ def costs_from_arrays(
     if len(g) == 0:
         return out
     i, j = continuations(g, x0, x1)
+    f0, f1 = flown_extent(x0, x1, cost)
     a_of = g // n_max
     flat_ys = ys.ravel()
     dy = flat_ys[g[j]] - flat_ys[g[i]]
-    connect = (np.hypot(x0[i] - x0[j], dy) + np.hypot(x1[i] - x1[j], dy)) / 2.0
+    connect = (np.hypot(f0[i] - f0[j], dy) + np.hypot(f1[i] - f1[j], dy)) / 2.0
     count = np.bincount(a_of, minlength=n_angles).astype(float)
     cont = np.bincount(a_of[i], minlength=n_angles).astype(float)
     blocks = count - cont
-    survey = np.bincount(a_of, weights=x1 - x0, minlength=n_angles)
+    survey = np.bincount(a_of, weights=f1 - f0, minlength=n_angles)
     connect_sum = np.bincount(a_of[i], weights=connect, minlength=n_angles)
     hops = np.maximum(blocks - 1, 0)
     length = survey + connect_sum + hops * cost.swath_spacing_m
@@ -180,9 +286,56 @@ def sweep_costs(
     angles = np.atleast_1d(np.asarray(angles, dtype=float))
     if len(edges) == 0:
         return np.zeros(len(angles))
-    g, x0, x1, ys, _ = sweep_arrays(edges, origin, angles, cost.swath_spacing_m)
+    g, x0, x1, ys, _ = sweep_arrays(edges, origin, angles, cost.swath_spacing_m, cost.across_m)
     return costs_from_arrays(g, x0, x1, ys, cost)
 
 
-def angle_grid(step_deg: float) -> FloatArray:
-    return np.arange(0.0, math.pi, math.radians(step_deg))
+def flown_extent(x0: FloatArray, x1: FloatArray, cost: SweepCost) -> tuple[FloatArray, FloatArray]:
+    """Where to fly a line whose photos must image ``[x0, x1]`` (either direction).
+
+    ``k + 1`` photos ``trigger`` apart image ``k * trigger + along`` of the line; the fewest that
+    reach both ends with :data:`TRIGGER_MARGIN_M` to spare are centred on the interval, and the
+    line is flown from the first photo to just past the last (past it by the margin and
+    :data:`ODOMETRY_TOLERANCE`, for a drone that measures distance a little differently). Never
+    longer than the interval.
+    """
+    if not cost.trims:
+        return x0, x1
+    t, length = cost.trigger_spacing_m, x1 - x0
+    # the line is centred and runs ODOMETRY_TOLERANCE past k * t, so count photos as if they
+    # were that much closer: the last one still images the far end
+    need = length - cost.footprint_along_m + TRIGGER_MARGIN_M
+    k = np.maximum(0.0, np.ceil(need / (t * (1.0 - ODOMETRY_TOLERANCE)) - 1e-9))
+    half = np.minimum(k * t * (1.0 + ODOMETRY_TOLERANCE) + TRIGGER_MARGIN_M, length) / 2.0
+    mid = (x0 + x1) / 2.0
+    return mid - half, mid + half
+
+
+def line_count_breaks(hull_xy: FloatArray, cost: SweepCost) -> FloatArray:
+    """Sorted angles in [0, π] between which the line count is constant.
+
+    The count depends only on the area's width across the sweep, ``H(θ) = max - min`` of the
+    hull vertices' projections. Between two hull edge directions the extreme pair is fixed, so
+    ``H(θ) = R cos(θ - ψ)`` there and each count threshold ``across + (m - 1) * spacing`` is
+    crossed in closed form. Sampling every piece keeps the search from missing a narrow range
+    of angles where one line fewer suffices.
+    """
+    d = np.diff(hull_xy, axis=0)
+    d = d[np.hypot(d[:, 0], d[:, 1]) > 1e-9]
+    knots = np.unique(np.concatenate([[0.0, math.pi], np.arctan2(d[:, 1], d[:, 0]) % math.pi]))
+    mids = (knots[:-1] + knots[1:]) / 2.0
+    x, y = hull_xy[:-1, 0], hull_xy[:-1, 1]
+    proj = -np.sin(mids)[:, None] * x[None, :] + np.cos(mids)[:, None] * y[None, :]
+    hi, lo = proj.argmax(axis=1), proj.argmin(axis=1)
+    dx, dy = x[hi] - x[lo], y[hi] - y[lo]
+    radius, psi = np.hypot(dx, dy), np.arctan2(-dx, dy)
+    m = np.arange(1, int(np.ceil(radius.max() / cost.swath_spacing_m)) + 2)
+    level = cost.across_m + (m - 1) * cost.swath_spacing_m + 1e-9 * cost.swath_spacing_m
+    ratio = level[None, :] / np.maximum(radius[:, None], 1e-12)
+    p, q = np.nonzero(ratio <= 1.0)
+    acos = np.arccos(ratio[p, q])
+    shifts = np.array([-2.0, 0.0, 2.0]) * math.pi
+    roots = psi[p][:, None, None] + np.array([-1.0, 1.0])[None, :, None] * acos[:, None, None]
+    roots = (roots + shifts[None, None, :]).reshape(len(p), 2 * len(shifts))
+    inside = (roots >= knots[p][:, None]) & (roots <= knots[p + 1][:, None])
+    return np.unique(np.concatenate([knots, roots[inside]]))

@@ -4,6 +4,7 @@ and the nest adapters."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import shapely
 from pyproj import CRS
@@ -28,7 +29,7 @@ def survey_nest() -> Nest:
 
 @pytest.fixture(scope="session")
 def survey_sortie(survey_nest: Nest, survey_frame: MetricFrame) -> Sortie:
-    """≈15 minutes: take-off, six 1 km survey lines at 120 m, land; ≈60 frames."""
+    """≈15 minutes: take-off, survey lines over a 1 km × 700 m box at 120 m, land."""
     nx, ny = survey_frame.point(survey_nest.lon, survey_nest.lat)
     request = SortieRequest(
         "s-survey", survey_nest, (nx, ny), shapely.box(nx + 400, ny + 300, nx + 1400, ny + 1000)
@@ -39,3 +40,17 @@ def survey_sortie(survey_nest: Nest, survey_frame: MetricFrame) -> Sortie:
         transit=TransitPlanner(shapely.Polygon()),
         frame=survey_frame,
     )
+
+
+@pytest.fixture(scope="session")
+def survey_photos(survey_sortie: Sortie, survey_frame: MetricFrame) -> int:
+    """Photos the camera takes on ``survey_sortie``: one at each line start, then one per
+    trigger spacing up to the line's end."""
+    wps = survey_sortie.waypoints
+    xy = survey_frame.to_metric([w.lon for w in wps], [w.lat for w in wps])
+    n = 0
+    for i, w in enumerate(wps):
+        if w.action == "survey_start" and w.trigger_spacing_m:
+            length = float(np.hypot(*(np.asarray(xy[i + 1]) - np.asarray(xy[i]))))
+            n += int(length / w.trigger_spacing_m + 1e-6) + 1
+    return n

@@ -84,6 +84,7 @@ def test_a_planner_sortie_flies_end_to_end(
     opened: list[MavlinkNestAdapter],
     survey_sortie: Sortie,
     survey_frame: MetricFrame,
+    survey_photos: int,
 ) -> None:
     t0 = time.monotonic()
     log, sim, _adapter = _fly(fleet, opened, "ok", survey_sortie)
@@ -113,7 +114,7 @@ def test_a_planner_sortie_flies_end_to_end(
     assert log.reached == [i.seq for i in items if i.seq > 0 and int(i.command) in (16, 21, 22)]
     spacing = patrol_survey(nest.profile.camera).trigger_spacing_m
     frames = log.captures
-    assert len(frames) > 50
+    assert len(frames) == survey_photos
     gaps = [
         _metres(a.lat, a.lon, b.lat, b.lon)
         for a, b in itertools.pairwise(frames)
