@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 from locust import FastHttpUser, constant_throughput, task
@@ -23,6 +24,11 @@ class Dispatcher(FastHttpUser):
     """Pans the map: each request is a random viewport and a random ticket status."""
 
     wait_time = constant_throughput(PER_USER_RPS)
+
+    def on_start(self) -> None:
+        # Users all start at once; without a random offset they would keep firing in lockstep
+        # (bursts of rate/2 requests every 1/PER_USER_RPS s) where a city's map users do not.
+        time.sleep(random.uniform(0, 1 / PER_USER_RPS))  # gevent-patched under Locust
 
     @task
     def tickets_in_view(self) -> None:

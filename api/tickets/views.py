@@ -9,7 +9,6 @@ reason) and ``duplicate`` (of an original ticket).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -23,9 +22,9 @@ from api.auth.models import Role
 from api.auth.security import Principal
 from api.geography.views import GEOJSON, BBoxQuery, parse_bbox
 from api.http.deps import MAX_ROW_ID, CurrentPrincipal, EngineDep, RowId, SettingsDep
-from api.http.pagination import decode_id_cursor, encode_cursor
+from api.http.pagination import decode_id_cursor
 from api.http.problems import ProblemError
-from api.tickets import service
+from api.tickets import geojson_sql, service
 from api.tickets.models import TicketRow, TransitionRead
 from api.tickets.workflow import TicketStatus
 from api.verification import service as verification
@@ -54,9 +53,7 @@ class ActionRequest(BaseModel):
 
 
 def _scoped(query: Select[Any], principal: Principal) -> Select[Any]:
-    if principal.role is Role.OFFICER:
-        return query.where(TicketRow.jurisdiction.in_(list(principal.jurisdictions)))
-    return query
+    return geojson_sql.scoped(query, principal)
 
 
 def _feature(row: TicketRow) -> dict[str, Any]:
@@ -81,28 +78,20 @@ def list_tickets(
     cursor: str | None = None,
 ) -> Response:
     """Tickets as a FeatureCollection, newest id last, in keyset pages."""
-    query = _scoped(select(TicketRow), principal).order_by(TicketRow.id).limit(limit)
-    if status:
-        query = query.where(TicketRow.status.in_([s.value for s in status]))
-    if jurisdiction is not None:
-        query = query.where(TicketRow.jurisdiction == jurisdiction)
-    if overdue is not None:
-        query = query.where(TicketRow.overdue.is_(overdue))
+    # the features' JSON is written by the database (api.tickets.geojson_sql): a page of 200
+    # costs a few ms of server CPU instead of ~30 ms through ORM objects and json.dumps
     box = parse_bbox(bbox)
-    if box is not None:
-        query = query.where(
-            TicketRow.lon.between(box.min_lon, box.max_lon),
-            TicketRow.lat.between(box.min_lat, box.max_lat),
-        )
     after = decode_id_cursor(cursor)
-    if after is not None:
-        query = query.where(TicketRow.id > after)
-    with Session(engine) as session:
-        rows = list(session.scalars(query))
-        features = [_feature(r) for r in rows]
-    next_cursor = encode_cursor(str(rows[-1].id)) if len(rows) == limit else None
-    body = {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
-    return Response(json.dumps(body), media_type=GEOJSON)
+    query = geojson_sql.TicketListQuery(
+        principal=principal,
+        statuses=tuple(status or ()),
+        jurisdiction=jurisdiction,
+        overdue=overdue,
+        box=box,
+        after_id=after,
+        limit=limit,
+    )
+    return Response(geojson_sql.feature_collection_json(engine, query), media_type=GEOJSON)
 
 
 def _get(session: Session, principal: Principal, ticket_id: int) -> TicketRow:
