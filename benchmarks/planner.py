@@ -229,13 +229,10 @@ def compare_planners(
         capture_rate_s=cam.min_trigger_interval_s,
     )
     uav = UAV(min_height=30.0, max_height=survey.altitude_m, survey_velocity=p.cruise_speed_mps)
-    blind = sweep_cost(nest, survey)
-    aware = replace(
-        blind,
-        footprint_across_m=survey.footprint.across_m,
-        footprint_along_m=survey.footprint.along_m,
-        trigger_spacing_m=survey.trigger_spacing_m,
-    )
+    aware = sweep_cost(nest, survey)  # what the planner flies
+    blind = replace(aware, footprint_across_m=None, footprint_along_m=0.0, trigger_spacing_m=0.0)
+    assert aware.trims
+    assert not blind.trims
 
     def run_ours(area: shapely.Geometry, start: tuple[float, float], cost: SweepCost) -> Planned:
         path = plan_coverage(area, cost=cost, start=start)
