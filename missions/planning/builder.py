@@ -23,7 +23,7 @@ from missions.planning.frame import MetricFrame
 from missions.planning.sortie import Sortie, Waypoint, WaypointAction
 from missions.planning.transit import XY, TransitPlanner
 
-__all__ = ["Route", "SortieRequest", "build_sortie", "route_for", "sweep_cost"]
+__all__ = ["Route", "SortieRequest", "build_sortie", "fitting_sortie", "route_for", "sweep_cost"]
 
 FloatArray = NDArray[np.float64]
 
@@ -129,3 +129,15 @@ def build_sortie(
         estimated_duration_s=duration,
         planned_start=request.planned_start,
     )
+
+
+def fitting_sortie(
+    request: SortieRequest, *, survey: SurveySettings, transit: TransitPlanner, frame: MetricFrame
+) -> Sortie | None:
+    """:func:`build_sortie`, or None when the area cannot be flown or the sortie does not fit
+    the nest's plannable time (the caller splits the area or leaves it)."""
+    try:
+        sortie = build_sortie(request, survey=survey, transit=transit, frame=frame)
+    except PlanningError:
+        return None
+    return sortie if sortie.estimated_duration_s <= request.nest.profile.plannable_s else None

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from missions.fleet.profiles import Nest
 from missions.geo.layers import PriorityClass
 from missions.planning.assign import AssignConfig, assign_cells, reach_distances, reachable
-from missions.planning.builder import SortieRequest, build_sortie
+from missions.planning.builder import SortieRequest, fitting_sortie
 from missions.planning.camera import SurveySettings, patrol_survey
 from missions.planning.cells import CellTable
 from missions.planning.errors import PlanningError
@@ -191,8 +191,4 @@ def _copy(plan: FleetPlan, h: int, idx: IntArray, cls: PriorityClass, k: int) ->
         area=plan.cells.union(idx),
         cell_ids=tuple(plan.cells.ids[idx].tolist()),
     )
-    try:
-        copy = build_sortie(request, survey=plan.survey, transit=plan.transit, frame=plan.frame)
-    except PlanningError:
-        return None
-    return copy if copy.estimated_duration_s <= nest.profile.plannable_s else None
+    return fitting_sortie(request, survey=plan.survey, transit=plan.transit, frame=plan.frame)

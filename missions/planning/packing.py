@@ -18,11 +18,10 @@ from numpy.typing import NDArray
 
 from missions.fleet.profiles import Nest
 from missions.geo.layers import PriorityClass
-from missions.planning.builder import SortieRequest, build_sortie
+from missions.planning.builder import SortieRequest, fitting_sortie
 from missions.planning.camera import SurveySettings
 from missions.planning.cells import CellTable
 from missions.planning.energy import landing_s, takeoff_s
-from missions.planning.errors import PlanningError
 from missions.planning.frame import MetricFrame
 from missions.planning.sortie import Sortie
 from missions.planning.transit import XY, TransitPlanner
@@ -93,11 +92,8 @@ def _pack(ctx: _Ctx, idx: IntArray, cls: PriorityClass, out: Packing) -> None:
         area=ctx.cells.union(idx),
         cell_ids=tuple(ctx.cells.ids[idx].tolist()),
     )
-    try:
-        sortie = build_sortie(request, survey=ctx.survey, transit=ctx.transit, frame=ctx.frame)
-    except PlanningError:
-        sortie = None
-    if sortie is not None and sortie.estimated_duration_s <= plannable:
+    sortie = fitting_sortie(request, survey=ctx.survey, transit=ctx.transit, frame=ctx.frame)
+    if sortie is not None:
         out.sorties.append(sortie)
         out.classes.append(cls)
         out.cell_index.append(idx)
