@@ -8,7 +8,7 @@ Detections are taken in time order so the result does not depend on file order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -131,7 +131,7 @@ def _nearest(
     return k if dist[k] <= merge_distance_m else None
 
 
-def clue_confidence(source_scores: Sequence[tuple[str, float]]) -> float:
+def clue_confidence(scores: Iterable[float]) -> float:
     """Confidence of a clue from its sightings: the best score any frame gave it.
 
     Not a noisy-OR over sightings: looks at one object by one detector are not independent
@@ -139,4 +139,4 @@ def clue_confidence(source_scores: Sequence[tuple[str, float]]) -> float:
     passes; on the simulated day such repeats turned most false clues into tickets. How often
     the object was seen is reported beside it (``sighting_count``), not folded in.
     """
-    return max((score for _, score in source_scores), default=0.0)
+    return max(scores, default=0.0)

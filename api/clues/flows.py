@@ -171,7 +171,7 @@ def _update_row(row: ClueRow, footprint: shapely.Geometry, seen: list[Seen]) -> 
     row.first_seen_at = min(times)
     row.last_seen_at = max(times)
     row.sighting_count = len(seen)
-    row.confidence = clue_confidence([(s.source, s.score) for s in seen])
+    row.confidence = clue_confidence(s.score for s in seen)
 
 
 def _add_sighting(
