@@ -48,7 +48,8 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (MissionsError, PatrolError, ApiErro
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code (tests call this in-process)."""
     try:
-        app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        # without standalone mode click returns an Exit's code instead of raising it
+        code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Exit as e:
         return int(e.exit_code)
     except click.ClickException as e:
@@ -60,7 +61,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KNOWN_ERRORS as e:
         err_console.print(f"[bold red]error:[/] {e}")
         return 2
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

@@ -151,6 +151,8 @@ def quantize(
     """Static INT8 quantization (QDQ, per-channel weights), calibrated on training seeds only."""
     from detection.inference.quantize import QuantizeConfig, quantize_detector  # noqa: PLC0415
 
+    if not model.is_file():
+        raise _fail(DetectionError(f"{model}: no such model file; give the float .onnx"))
     try:
         cfg = QuantizeConfig(calib_images=calib_images, first_seed=first_seed, method=method)
         with Progress(console=console) as bar:

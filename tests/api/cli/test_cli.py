@@ -128,6 +128,11 @@ def test_errors_are_clean_and_name_the_fix(
     assert "unknown CRS" in text
     code, text = cli(capsys, "grid", "export", "--out", str(tmp_path / "x.shp"), *db)
     assert code == 2
+    # commands that end with typer.Exit(2) exit 2 as well (not 0)
+    missing = str(tmp_path / "none.onnx")
+    code, text = cli(capsys, "model", "quantize", missing, "--out", str(tmp_path / "q.onnx"))
+    assert code == 2
+    assert "no such model file" in text
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
