@@ -2,9 +2,10 @@
 
 Run: ``.venv/bin/python benchmarks/planner.py [--boundary PATH] [--nests 16]``. Prints the
 time to plan and schedule 24 h for the whole district, one sortie's coverage-path time and the
-rapid-response query time. Nests are k-means centres of the cell centroids; the core area is
-the cells within ``--core-radius-km`` (1.5) of the district's centroid; two synthetic no-fly
-zones (one permanent, one active 08:00–12:00 local) stand in for the real ones.
+rapid-response query time (``--compare-only``: only the side-by-side with opencoverage).
+Nests are k-means centres of the cell centroids; the core area is the cells within
+``--core-radius-km`` (1.5) of the district's centroid; two synthetic no-fly zones (one
+permanent, one active 08:00–12:00 local) stand in for the real ones.
 """
 
 from __future__ import annotations
@@ -313,11 +314,19 @@ def main() -> None:
     ap.add_argument("--boundary", type=Path, default=DEFAULT_BOUNDARY)
     ap.add_argument("--nests", type=int, default=16)
     ap.add_argument("--core-radius-km", type=float, default=1.5)
+    ap.add_argument(
+        "--compare-only",
+        action="store_true",
+        help="plan the fleet, then only the comparison with opencoverage (no 24 h schedule)",
+    )
     args = ap.parse_args()
     table, nests, frame, zones, n_cells, area_m2, t_grid = _district(args)
     t0, c0 = time.perf_counter(), time.process_time()
     plan = plan_fleet(cells=table, nests=nests, frame=frame, zones=zones, tz=TZ)
     t_plan = time.perf_counter() - t0
+    if args.compare_only:
+        _compare_opencoverage(plan)
+        return
     cfg = ScheduleConfig(start=datetime(2026, 11, 24, tzinfo=TZ))
     t0 = time.perf_counter()
     ours = schedule_day(plan, config=cfg)

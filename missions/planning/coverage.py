@@ -4,7 +4,9 @@ Chain of stages (after Fields2Cover): :mod:`~missions.planning.swaths` makes lin
 an angle; :func:`best_sweep_angle` picks the angle by the flight-time cost :func:`sweep_time_s`
 (turns cost time, so fewer, longer lines win); :func:`plan_coverage` orders the blocks with a
 2-opt TSP heuristic and picks each block's entry corner by dynamic programming, and flies each
-line only as far as its photos need (:func:`~missions.planning.sweepcost.flown_extent`).
+line only as far as its photos need (:func:`~missions.planning.sweepcost.flown_extent`). Without
+a keep-out area near it, the path takes its lines from the search batch that costed the chosen
+angle instead of sweeping again.
 Everything is in the metric planning CRS. Connections between lines are straight here; the
 sortie builder routes any that would cross a no-fly zone (:mod:`~missions.planning.transit`).
 """
@@ -21,7 +23,13 @@ from numpy.typing import NDArray
 
 from missions.planning.errors import PlanningError
 from missions.planning.swaths import Block, Frame, Lines, area_edges, blocks_for, sweep_lines
-from missions.planning.sweepcost import SweepCost, flown_extent, line_count_breaks, sweep_costs
+from missions.planning.sweepcost import (
+    SweepBatch,
+    SweepCost,
+    flown_extent,
+    line_count_breaks,
+    sweep_batch,
+)
 from missions.planning.transit import XY
 
 __all__ = [
@@ -35,8 +43,8 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 # local refinement, one batch per row (each batch costs a fixed overhead, so few batches of
-# several step halvings): (best angles refined, halvings); the halvings continue row to row
-_REFINE = ((8, 5),)
+# several step halvings): (angles refined, see _basins; halvings); halvings continue row to row
+_REFINE = ((12, 5),)
 _INSIDE_RAD = 1e-7  # samples this far inside a line-count piece (its ends are jumps)
 
 
@@ -78,12 +86,17 @@ class _Sweeper:
         spacing = self.cost.swath_spacing_m
         return frame, sweep_lines(self.edges, frame, spacing, ko, across_m=self.cost.across_m)
 
-    def costs(self, angles: FloatArray | list[float], cost: SweepCost) -> FloatArray:
-        """Objective per angle, batched; the keep-out area is not cut out here (see below)."""
-        angles = np.asarray(angles, dtype=float)
-        if len(angles) == 0:
-            return np.empty(0)
-        return sweep_costs(self.edges, self.origin, angles, cost)
+    def batch(self, angles: FloatArray) -> SweepBatch | None:
+        """Objective per angle with the intervals behind it; None when the area has no edges.
+
+        The keep-out area is not cut out here (see :func:`sweep_time_s`).
+        """
+        return sweep_batch(self.edges, self.origin, angles, self.cost)
+
+    def costs(self, angles: FloatArray) -> FloatArray:
+        """Objective per angle (see :meth:`batch`)."""
+        found = self.batch(angles) if len(angles) else None
+        return np.zeros(len(angles)) if found is None else found.costs
 
 
 def sweep_time_s(
@@ -101,7 +114,7 @@ def sweep_time_s(
     small against a sortie's area, and cutting them per angle would cost ten times more; the
     path itself (:func:`plan_coverage`) does cut them out.
     """
-    return float(_Sweeper(area, cost, None).costs([angle_rad % math.pi], cost)[0])
+    return float(_Sweeper(area, cost, None).costs(np.array([angle_rad % math.pi]))[0])
 
 
 def _pieces(area: shapely.Geometry, cost: SweepCost) -> FloatArray:
@@ -132,25 +145,68 @@ def best_sweep_angle(area: shapely.Geometry, *, cost: SweepCost) -> float:
     has a fixed cost). Within a piece the cost still jumps (photo counts, blocks), so the
     result is the best angle seen, not a proven optimum.
     """
-    sweeper = _Sweeper(area, cost, None)
+    return _search(_Sweeper(area, cost, None), area)[0]
+
+
+def _search(sweeper: _Sweeper, area: shapely.Geometry) -> tuple[float, Lines | None]:
+    """:func:`best_sweep_angle` with the lines of the chosen angle (no keep-out area cut out).
+
+    The lines come from the batch that costed the angle, so the path needs no second sweep;
+    None when the area has no edges.
+    """
+    cost = sweeper.cost
     breaks = _pieces(area, cost)
     step = math.radians(cost.angle_step_deg)
     angles = np.unique(np.clip(_samples(breaks, step), 0.0, math.pi) % math.pi)
-    costs = sweeper.costs(angles, cost)
+    batches = [sweeper.batch(angles)]
+    costs = _costs_of(batches[0], len(angles))
     done = 0
     for top, halvings in _REFINE:
         levels = np.arange(done, done + halvings) + 1
         done += halvings
         offsets = step * np.concatenate([-(0.5**levels), 0.5**levels])
-        best = angles[np.argsort(costs, kind="stable")[:top]]
+        best = angles[_basins(angles, costs, top)]
         piece = np.clip(np.searchsorted(breaks, best, side="right"), 1, len(breaks) - 1)
         lo, hi = breaks[piece - 1] + _INSIDE_RAD, breaks[piece] - _INSIDE_RAD
         near = np.clip(best[:, None] + offsets[None, :], lo[:, None], hi[:, None]) % math.pi
         fresh = np.setdiff1d(near.ravel(), angles)
+        batches.append(sweeper.batch(fresh) if len(fresh) else None)
         angles = np.concatenate([angles, fresh])
-        costs = np.concatenate([costs, sweeper.costs(fresh, cost)])
-    order = np.lexsort((angles, costs))
-    return float(angles[order[0]])
+        costs = np.concatenate([costs, _costs_of(batches[-1], len(fresh))])
+    pick = int(np.lexsort((angles, costs))[0])
+    return float(angles[pick]), _lines_at(batches, pick)
+
+
+def _basins(angles: FloatArray, costs: FloatArray, top: int) -> NDArray[np.intp]:
+    """Indices of the samples to refine: the best two thirds of ``top``, then valleys.
+
+    A valley is a sample lower than both neighbours (by angle). The best samples often sit in
+    one valley; within a line-count piece the cost still jumps (blocks split and join, photo
+    counts change), and a narrow low stretch beside a worse sample is missed unless its valley
+    is refined too, so the last third goes to the best valleys not already chosen.
+    """
+    best = np.argsort(costs, kind="stable")[: top - top // 3]
+    by_angle = np.argsort(angles, kind="stable")
+    c = costs[by_angle]
+    low = (c <= np.roll(c, 1)) & (c <= np.roll(c, -1))  # [0, π) wraps around
+    valleys = by_angle[np.lexsort((c, ~low))]  # valleys first, each group by cost
+    valleys = valleys[~np.isin(valleys, best)][: top // 3]
+    return np.concatenate([best, valleys])
+
+
+def _costs_of(batch: SweepBatch | None, n_angles: int) -> FloatArray:
+    """The batch's costs (zeros when there was nothing to sweep)."""
+    return np.zeros(n_angles) if batch is None else batch.costs
+
+
+def _lines_at(batches: list[SweepBatch | None], i: int) -> Lines | None:
+    """The lines of the ``i``-th angle costed, counting across ``batches`` in order."""
+    for batch in batches:
+        size = 0 if batch is None else len(batch.costs)
+        if i < size and batch is not None:
+            return Lines(*batch.lines_of(i))
+        i -= size
+    return None
 
 
 def order_points_2opt(points: FloatArray, start: XY, end: XY) -> list[int]:
@@ -228,6 +284,13 @@ def _choose_entries(options: list[list[list[Leg]]], start: XY, end: XY) -> list[
     return pick[::-1]
 
 
+def _centres(variants: list[list[list[Leg]]]) -> FloatArray:
+    """Per block the mean of its line ends (where the ordering visits it)."""
+    return np.array(
+        [np.mean([p for leg in v[0] for p in leg], axis=0) for v in variants], dtype=float
+    )
+
+
 def plan_coverage(
     area: shapely.Geometry,
     *,
@@ -249,16 +312,17 @@ def plan_coverage(
         )
     end = start if end is None else end
     ko = _prepare(area, keep_out)
-    angle = best_sweep_angle(area, cost=cost) if angle_rad is None else angle_rad
-    frame, lines = _Sweeper(area, cost, ko).lines(angle)
+    sweeper = _Sweeper(area, cost, ko)
+    angle, found = (angle_rad, None) if angle_rad is not None else _search(sweeper, area)
+    if found is None or ko is not None:
+        frame, lines = sweeper.lines(angle)
+    else:
+        frame, lines = Frame(angle, sweeper.origin), found
     blocks = blocks_for(lines.to_intervals())
     if not blocks:
         return CoveragePath(angle, ())
     variants = _flights(frame, blocks, cost)
-    reps = np.array(
-        [np.mean([p for leg in v[0] for p in leg], axis=0) for v in variants], dtype=float
-    )
-    order = order_points_2opt(reps, start, end)
+    order = [0] if len(variants) == 1 else order_points_2opt(_centres(variants), start, end)
     options = [variants[i] for i in order]
     pick = _choose_entries(options, start, end)
     legs = tuple(leg for o, k in zip(options, pick, strict=True) for leg in o[k])
