@@ -19,13 +19,16 @@ Usage (figures go to stdout as JSON; the synthetic scene is cached in --workdir)
    session is rebuilt with ours, so it neither spins nor gets more threads; --threads also
    sets torch's, which ultralytics' pre- and post-processing use); the rows run interleaved
    --rounds times and the ratios are of median wall and median CPU times (CPU time is the
-   steadier one on a shared machine). Duplicates: same-class pairs with IoS >= 0.5 in the
-   output, of those the pairs no single tile produced (``across_tiles``: what a seam merge
-   left behind; the rest are boxes nested in one tile's own output), and per labelled object
-   of the mosaic's world whether a box found it (IoU >= 0.5) and whether it ended up in
-   several boxes. Then the merge alone (``--seam-check-only`` runs just this, no model needed):
-   painted rectangles seen exactly by a blob detector, our cross-tile merge vs SAHI's
-   GREEDYNMM/IOS.
+   steadier one on a shared machine). Each row's CPU time is split into the part inside ONNX
+   Runtime's ``Session.run`` (the network: the same for every pipeline on one model file) and
+   the rest (tiling, resizing, decoding, merging), with the ratio a row would reach if its rest
+   cost nothing: the ceiling of any speed-up on that model file. Duplicates: same-class pairs
+   with IoS >= 0.5 in the output, of those the pairs no single tile produced
+   (``across_tiles``: what a seam merge left behind; the rest are boxes nested in one tile's
+   own output), and per labelled object of the mosaic's world whether a box found it
+   (IoU >= 0.5) and whether it ended up in several boxes. Then the merge alone
+   (``--seam-check-only`` runs just this, no model needed): painted rectangles seen exactly
+   by a blob detector, our cross-tile merge vs SAHI's GREEDYNMM/IOS.
 """
 
 # ruff: noqa: PLC0415 - the scene generator, torch and SAHI are optional: imported where used
@@ -343,8 +346,37 @@ class _Row:
     run: Callable[[], tuple[list[Detection], list[list[Detection]]]]
     walls_s: list[float] = field(default_factory=list)
     cpus_s: list[float] = field(default_factory=list)
+    ort_cpus_s: list[float] = field(default_factory=list)
     found: list[Detection] = field(default_factory=list)
     per_tile: list[list[Detection]] = field(default_factory=list)
+
+
+class _OrtCpuClock:
+    """Process CPU time spent inside ONNX Runtime's ``Session.run``, every session (SAHI's too)."""
+
+    def __init__(self) -> None:
+        self.total_s = 0.0
+        self._saved: Any = None
+
+    def __enter__(self) -> _OrtCpuClock:
+        from onnxruntime.capi import onnxruntime_inference_collection as oic
+
+        self._saved = inner = oic.Session.run
+
+        def run(session: Any, *args: Any, **kwargs: Any) -> Any:
+            c0 = time.process_time()
+            try:
+                return inner(session, *args, **kwargs)
+            finally:
+                self.total_s += time.process_time() - c0
+
+        oic.Session.run = run
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from onnxruntime.capi import onnxruntime_inference_collection as oic
+
+        oic.Session.run = self._saved
 
 
 def _contains(outer: tuple[float, ...], inner: tuple[float, ...], tol_px: float = 1.0) -> bool:
@@ -509,12 +541,14 @@ def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, A
             _ours_row("ours_int8_model", cfg.int8, cfg, image),
             _sahi_row("sahi_int8_model", cfg.int8, cfg, image, int8),
         ]
-    for r in range(cfg.rounds):  # interleaved, order rotated: load drifts hit every row alike
-        for row in rows[r % len(rows) :] + rows[: r % len(rows)]:
-            t0, c0 = time.perf_counter(), time.process_time()
-            row.found, row.per_tile = row.run()
-            row.walls_s.append(time.perf_counter() - t0)
-            row.cpus_s.append(time.process_time() - c0)
+    with _OrtCpuClock() as ort_clock:
+        for r in range(cfg.rounds):  # interleaved, order rotated: load drifts hit all rows alike
+            for row in rows[r % len(rows) :] + rows[: r % len(rows)]:
+                t0, c0, o0 = time.perf_counter(), time.process_time(), ort_clock.total_s
+                row.found, row.per_tile = row.run()
+                row.walls_s.append(time.perf_counter() - t0)
+                row.cpus_s.append(time.process_time() - c0)
+                row.ort_cpus_s.append(ort_clock.total_s - o0)
     truth = mosaic_truth(cfg)
     models = {"sahi_float_model": cfg.model, "ours_float_model": cfg.model,
               "ours_int8_model": cfg.int8, "sahi_int8_model": cfg.int8}  # fmt: skip
@@ -532,6 +566,11 @@ def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, A
     }  # fmt: skip
     for row in rows:
         median = statistics.median(row.walls_s)
+        n_tiles = max(1, len(row.per_tile))
+        ort_cpu = statistics.median(row.ort_cpus_s)
+        rest_cpu = statistics.median(
+            [c - o for c, o in zip(row.cpus_s, row.ort_cpus_s, strict=True)]
+        )
         out[row.label] = {
             "model": str(models[row.label]), "tiles": len(row.per_tile),
             "wall_s_median": round(median, 2), "wall_s_all": [round(t, 2) for t in row.walls_s],
@@ -539,6 +578,9 @@ def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, A
             "speed_vs_sahi_float_model": round(sahi_median / median, 2),
             "cpu_s_median": round(statistics.median(row.cpus_s), 2),
             "cpu_speed_vs_sahi_float_model": round(sahi_cpu / statistics.median(row.cpus_s), 2),
+            "cpu_ms_per_tile_in_onnxruntime": round(ort_cpu / n_tiles * 1e3, 2),
+            "cpu_ms_per_tile_rest": round(rest_cpu / n_tiles * 1e3, 2),
+            "cpu_speed_vs_sahi_float_model_if_rest_were_free": round(sahi_cpu / ort_cpu, 2),
             "detections": len(row.found), "duplicate_pairs": duplicate_pairs(row.found),
             "duplicate_pairs_across_tiles": duplicates_across_tiles(row.found, row.per_tile),
             "labelled_objects": split_objects(row.found, truth),

@@ -199,11 +199,12 @@ class OnnxDetector:
             letterbox(check_rgb(im, where=f"image {i}"), self.input_size_px)
             for i, im in enumerate(images)
         ]
-        batch = np.stack([p[0] for p in prepared]).transpose(0, 3, 1, 2)
-        blob = np.ascontiguousarray(batch, dtype=np.float32) / np.float32(255.0)
-        if self._fixed_batch is not None and blob.shape[0] < self._fixed_batch:
-            padding = np.zeros((self._fixed_batch - blob.shape[0], *blob.shape[1:]), np.float32)
-            blob = np.concatenate([blob, padding])
+        in_h, in_w = self.input_size_px
+        rows = max(len(prepared), self._fixed_batch or 0)  # a static batch is padded with zeros
+        blob = np.empty((rows, 3, in_h, in_w), np.float32)
+        blob[len(prepared) :] = 0.0
+        for i, (canvas, _) in enumerate(prepared):  # HWC uint8 -> CHW float32 [0, 1], one pass
+            np.divide(canvas.transpose(2, 0, 1), np.float32(255.0), out=blob[i])
         (output,) = self._session.run(None, {self._input_name: blob})[:1]
         predictions = np.asarray(output)
         if predictions.ndim != 3:

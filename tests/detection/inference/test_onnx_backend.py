@@ -154,3 +154,33 @@ def test_symbolic_output_channels_use_metadata_and_are_checked_at_run_time(
     )  # fmt: skip
     with pytest.raises(ModelError, match="2 class scores but 3 class names"):
         OnnxDetector(wrong).detect([_white(INPUT, INPUT)])
+
+
+def test_halving_letterbox_is_the_2x2_mean_and_other_scales_the_pil_filter() -> None:
+    from PIL import Image
+
+    from detection.inference._letterbox import PAD_VALUE, letterbox
+
+    rng = np.random.default_rng(3)
+    tile = rng.integers(0, 256, (128, 96, 3), dtype=np.uint8)  # halves to 64x48, padded 8+8
+    canvas, transform = letterbox(tile, (INPUT, INPUT))
+    sums = tile.astype(np.int64).reshape(64, 2, 48, 2, 3).sum(axis=(1, 3))
+    np.testing.assert_array_equal(canvas[:, 8:56], (sums + 2) // 4)  # cv2 INTER_LINEAR at 1/2
+    assert (canvas[:, :8] == PAD_VALUE).all()
+    assert (canvas[:, 56:] == PAD_VALUE).all()
+    assert (transform.scale, transform.pad_x_px, transform.pad_y_px) == (0.5, 8.0, 0.0)
+    other = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)  # 0.8: the antialiased filter
+    expected = np.asarray(Image.fromarray(other).resize((64, 64), Image.Resampling.BILINEAR))
+    np.testing.assert_array_equal(letterbox(other, (INPUT, INPUT))[0], expected)
+    exact = rng.integers(0, 256, (INPUT, INPUT, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(letterbox(exact, (INPUT, INPUT))[0], exact)
+
+
+def test_static_batch_is_padded_and_batch_blob_matches_one_image_runs(tmp_path: Path) -> None:
+    images = [np.full((40, 40, 3), v, np.uint8) for v in (17, 250, 99)]
+    for dynamic in (True, False):
+        model = _model(tmp_path, [[32, 32, 10, 10]], [[1.0, 0, 0, 0]], dynamic_batch=dynamic)
+        det = OnnxDetector(model, DetectorConfig(conf_threshold=0.01, batch_size=8))
+        together = det.detect(images)
+        alone = [det.detect([im])[0] for im in images]
+        assert together == alone

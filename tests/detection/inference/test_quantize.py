@@ -72,7 +72,10 @@ def test_confident_float_boxes_are_found_by_the_int8_model(quantized: QuantizeRe
             assert same.any(), f"seed {seed}: class {cls} lost"
             iou = pairwise_iou(box[None], q_boxes[same])[0]
             assert iou.max() >= 0.9, f"seed {seed}: class {cls} box moved (IoU {iou.max():.2f})"
-            assert abs(q_scores[same][iou.argmax()] - score) <= 0.1
+            # 0.15: a four-seed calibration, and CPUs differ: with VNNI the scores moved by
+            # under 0.1; on an AVX2-only EPYC (no VNNI: ORT's 8-bit kernels there may saturate
+            # intermediate sums, see its quantization docs) one moved by 0.12
+            assert abs(q_scores[same][iou.argmax()] - score) <= 0.15
     assert compared >= 4  # the check saw real detections
 
 
