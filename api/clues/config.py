@@ -18,6 +18,7 @@ class ClueConfig:
     the same object. ``max_gap_s``: a sighting later than this after a clue's last sighting
     starts a new clue (the object may have been removed and come back). Night hours wrap past
     midnight when ``night_start`` is after ``night_end`` (the default 22:00–06:00).
+    ``confirm_structures_in_daylight``: a structure seen only at night stays ``unconfirmed``.
     """
 
     merge_distance_m: float = 10.0
@@ -26,6 +27,7 @@ class ClueConfig:
     night_start: time = time(22, 0)
     night_end: time = time(6, 0)
     baseline_on_first_observation: bool = True
+    confirm_structures_in_daylight: bool = True
     evidence_dir: Path | None = None
     crop_margin_frac: float = 0.25
     crop_min_margin_px: int = 16

@@ -33,11 +33,15 @@ __all__ = [
 
 
 class ClueStatus(StrEnum):
-    """What the rules made of a clue; only ``active`` clues become tickets."""
+    """What the rules made of a clue; only ``active`` clues become tickets.
+
+    ``unconfirmed``: a structure seen only in night hours, waiting for a daylight look.
+    """
 
     ACTIVE = "active"
     SUPPRESSED = "suppressed"
     BASELINE = "baseline"
+    UNCONFIRMED = "unconfirmed"
 
 
 class RuleName(StrEnum):
@@ -50,6 +54,8 @@ class RuleName(StrEnum):
     DAYTIME_ACTIVITY = "daytime_activity"
     BASELINE = "baseline"
     NEW_STRUCTURE = "new_structure"
+    NEW_DUMPING = "new_dumping"
+    NIGHT_ONLY = "night_only"
 
 
 class RuleFiring(BaseModel):

@@ -8,7 +8,13 @@
 * a structure must be new: its place was observed clean *in daylight* before its first
   sighting (``new_structure``) — a frame taken in night hours shows no structure either, so it
   proves nothing; seen on the first daylight observation of the place it becomes a
-  ``baseline`` record (configurable), never a ticket.
+  ``baseline`` record (configurable), never a ticket;
+* and it must be seen in daylight: a structure seen only in night hours is ``unconfirmed``
+  (``night_only``) until a daylight frame shows it (sheds do not come and go by night, but at
+  night the detector takes pools and tarps for them);
+* so must a waste pile (``new_dumping``): dumping is an event, and a pile already there on the
+  first daylight look (or a look-alike the detector keeps calling waste: a container, a roof)
+  is a ``baseline`` record for review, not a new dumping.
 
 "Inside" means the clue's footprint centroid lies in the area: a polygon a few metres off a
 site edge still belongs to the site, and the test is the same on every backend.
@@ -97,8 +103,8 @@ def judge(
         reason = f"inside {what} {permit.permit_no} ({kind.value}) valid on {last:%Y-%m-%d}"
         return Judgement(ClueStatus.SUPPRESSED, None, [RuleFiring(rule=rule, reason=reason)])
     if cls is DetectionClass.CONSTRUCTION_WASTE:
-        return Judgement(ClueStatus.ACTIVE, ClueCategory.WASTE_DUMPING, [])
-    return _structure(facts, centre, observed, config)
+        return _must_be_new(facts, centre, observed, config, waste=True)
+    return _must_be_new(facts, centre, observed, config, waste=False)
 
 
 def _covering(
@@ -135,10 +141,27 @@ def _activity(
     return Judgement(ClueStatus.ACTIVE, ClueCategory.NIGHT_CONSTRUCTION, [firing])
 
 
-def _structure(
-    facts: ClueFacts, centre: shapely.Point, observed: Sequence[ObservedArea], config: ClueConfig
+def _must_be_new(
+    facts: ClueFacts,
+    centre: shapely.Point,
+    observed: Sequence[ObservedArea],
+    config: ClueConfig,
+    *,
+    waste: bool,
 ) -> Judgement:
+    """Active when the place was seen clean in daylight before; else a baseline record."""
+    what = "waste pile" if waste else "structure"
+    rule = RuleName.NEW_DUMPING if waste else RuleName.NEW_STRUCTURE
+    category = ClueCategory.WASTE_DUMPING if waste else ClueCategory.ILLEGAL_CONSTRUCTION
     first = min(facts.seen_at)
+    in_daylight = [t for t in facts.seen_at if not config.is_night(t.astimezone(config.tz).time())]
+    if not waste and config.confirm_structures_in_daylight and not in_daylight:
+        reason = (
+            f"seen only in night hours ({len(facts.seen_at)} sighting(s)); a structure is "
+            "confirmed on a daylight frame"
+        )
+        firing = RuleFiring(rule=RuleName.NIGHT_ONLY, reason=reason)
+        return Judgement(ClueStatus.UNCONFIRMED, None, [firing])
     before = [
         o
         for o in observed
@@ -150,17 +173,17 @@ def _structure(
         clean = max(o.observed_at for o in before)
         reason = (
             f"place observed clean in daylight on {clean:%Y-%m-%d %H:%M} UTC, "
-            "structure first seen after"
+            f"{what} first seen after"
         )
-        firing = RuleFiring(rule=RuleName.NEW_STRUCTURE, reason=reason)
-        return Judgement(ClueStatus.ACTIVE, ClueCategory.ILLEGAL_CONSTRUCTION, [firing])
+        firing = RuleFiring(rule=rule, reason=reason)
+        return Judgement(ClueStatus.ACTIVE, category, [firing])
     if not config.baseline_on_first_observation:
         reason = "no earlier daylight observation of the place; baseline policy off: new"
-        firing = RuleFiring(rule=RuleName.NEW_STRUCTURE, reason=reason)
-        return Judgement(ClueStatus.ACTIVE, ClueCategory.ILLEGAL_CONSTRUCTION, [firing])
+        firing = RuleFiring(rule=rule, reason=reason)
+        return Judgement(ClueStatus.ACTIVE, category, [firing])
     reason = (
         f"present on the first daylight observation of the place ({first:%Y-%m-%d %H:%M} UTC;"
-        " night frames do not show a place clean): recorded as baseline, not a new structure"
+        f" night frames do not show a place clean): recorded as baseline, not a new {what}"
     )
     firing = RuleFiring(rule=RuleName.BASELINE, reason=reason)
     return Judgement(ClueStatus.BASELINE, None, [firing])

@@ -5,7 +5,7 @@ const API = "/api/v1";
 const HOURS_BINS = [[2, "#1a9850"], [6, "#91cf60"], [24, "#d9ef8b"], [72, "#fee08b"], [168, "#fc8d59"], [Infinity, "#d73027"]];
 const CELL_MIN_ZOOM = 13;
 const OPEN_STATUSES = ["collected", "filed", "dispatched", "handled", "feedback"];
-const CLUE_COLOURS = { active: "#dc2626", suppressed: "#6b7280", baseline: "#2563eb" };
+const CLUE_COLOURS = { active: "#dc2626", suppressed: "#6b7280", baseline: "#2563eb", unconfirmed: "#d97706" };
 const state = { token: sessionStorage.getItem("np-token"), me: null, map: null, layers: {}, evidence: new Map() };
 
 function colourFor(hours) {

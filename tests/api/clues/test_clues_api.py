@@ -81,7 +81,8 @@ def seed(engine: Engine, tmp: Path) -> tuple[int, int, int]:
                   box=(300, 200, 380, 260)),
         detection("muck_truck", 300.0, T0 + timedelta(days=2), frame=None, box=(0, 0, 1, 1)),
     ]  # fmt: skip
-    config = ClueConfig(evidence_dir=tmp / "data" / "evidence")
+    # the baseline policy off: the waste is a new dumping (active, with its category) at once
+    config = ClueConfig(evidence_dir=tmp / "data" / "evidence", baseline_on_first_observation=False)
     for det in dets:  # one flight each: sightings merge into clues in time order
         ingest_detections(engine, detections=[det], config=config)
     with engine.begin() as conn:

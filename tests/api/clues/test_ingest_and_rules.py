@@ -89,6 +89,52 @@ def test_a_place_seen_only_at_night_was_not_seen_clean(engine: Engine) -> None:
     assert "in daylight" in daylight.rules[0]["reason"]
 
 
+def test_a_structure_seen_only_at_night_waits_for_daylight(engine: Engine) -> None:
+    """At night the detector takes pools for sheds: a daylight frame must confirm one."""
+    place = square(-100.0, -100.0, 200.0)
+    clean = [(place, datetime(2026, 11, 22, 3, 0, tzinfo=UTC), "day-flight")]  # 11:00 local
+    (night,) = ingest(engine, feature("illegal_structure", NIGHT), observed=clean)
+    assert (night.status, rules(night)) == (ClueStatus.UNCONFIRMED, [RuleName.NIGHT_ONLY])
+    assert night.category is None
+    assert "1 sighting(s)" in night.rules[0]["reason"]
+    (day,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 2.0))
+    assert day.id == night.id
+    assert (day.status, rules(day)) == (ClueStatus.ACTIVE, [RuleName.NEW_STRUCTURE])
+    (off,) = ingest(
+        engine,
+        feature("illegal_structure", NIGHT, 700.0),
+        observed=[(square(600.0, -100.0, 200.0), clean[0][1], "day-flight")],
+        config=ClueConfig(confirm_structures_in_daylight=False),
+    )
+    assert off.status == ClueStatus.ACTIVE
+
+
+def test_waste_must_be_a_new_dumping_like_a_structure_must_be_new(engine: Engine) -> None:
+    """A pile on the first daylight look (or a look-alike always called waste) is a baseline."""
+    west, east = square(-100.0, -100.0, 200.0), square(900.0, -100.0, 200.0)
+    observed = [
+        (west, datetime(2026, 11, 22, 16, 0, tzinfo=UTC), "night-flight"),  # 00:00 local
+        (east, datetime(2026, 11, 22, 3, 0, tzinfo=UTC), "day-flight"),  # 11:00 local
+    ]
+    night_only, daylight, unseen = ingest(
+        engine,
+        feature("construction_waste", DAY),
+        feature("construction_waste", DAY, 1000.0),
+        feature("construction_waste", DAY, 2000.0),
+        observed=observed,
+    )
+    assert (night_only.status, rules(night_only)) == (ClueStatus.BASELINE, [RuleName.BASELINE])
+    assert "not a new waste pile" in night_only.rules[0]["reason"]
+    assert (unseen.status, rules(unseen)) == (ClueStatus.BASELINE, [RuleName.BASELINE])
+    assert daylight.status == ClueStatus.ACTIVE
+    assert daylight.category == "construction_waste_dumping"
+    assert rules(daylight) == [RuleName.NEW_DUMPING]
+    assert "waste pile first seen after" in daylight.rules[0]["reason"]
+    # the same pile seen again the next day stays what it was: one clue, still a baseline
+    (again,) = ingest(engine, feature("construction_waste", "2026-11-24T02:00:00Z", 2.0))
+    assert (again.id, again.status) == (night_only.id, ClueStatus.BASELINE)
+
+
 def test_permits_suppress_structures_and_disposal_sites_suppress_waste(
     engine: Engine, around: shapely.Polygon
 ) -> None:

@@ -51,7 +51,7 @@ def world(district: Engine, tmp_path: Path) -> Iterator[World]:
     frame = tmp_path / "frame.jpg"
     Image.fromarray(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)).save(frame)
     data_dir = tmp_path / "data"
-    config = ClueConfig(evidence_dir=data_dir / "evidence")
+    config = ClueConfig(evidence_dir=data_dir / "evidence", baseline_on_first_observation=False)
     dets = [
         detection(-500.0, 0.8, frame, (40, 40, 120, 120)),
         detection(500.0, 0.8, frame, (300, 200, 380, 260)),

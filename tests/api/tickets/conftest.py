@@ -56,7 +56,9 @@ def make_active_clues(
         for i, dx in enumerate(offsets_m)
     ]
     dets = [Detection.from_geojson_feature(f, i) for i, f in enumerate(feats)]
-    report = ingest_detections(engine, detections=dets, config=ClueConfig())
+    report = ingest_detections(
+        engine, detections=dets, config=ClueConfig(baseline_on_first_observation=False)
+    )
     return report.clue_ids
 
 

@@ -54,7 +54,7 @@ def handled_ticket(engine: Engine, dx_m: float, cls: str = "construction_waste")
     if cls in ("construction_machinery", "muck_truck"):
         night = feature(cls, "2026-11-22T15:30:00Z", dx_m, 0.0, score=0.8, source="night")
         ingest_detections(engine, detections=[Detection.from_geojson_feature(night)],
-                          config=ClueConfig())  # fmt: skip
+                          config=ClueConfig(baseline_on_first_observation=False))  # fmt: skip
     else:
         make_active_clues(engine, [dx_m], cls=cls)
     (tid,) = promote_clues(engine, config=TicketConfig(), now=T0)

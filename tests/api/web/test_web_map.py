@@ -193,7 +193,9 @@ def seed_clue_tickets(engine: Engine, now: datetime, data_dir: Path) -> None:
         for lon, jur, (x0, y0) in ((113.304, "J1", (100, 100)), (113.316, "J2", (400, 260)))
     ]
     ingest_detections(
-        engine, detections=detections, config=ClueConfig(evidence_dir=data_dir / "evidence")
+        engine,
+        detections=detections,
+        config=ClueConfig(evidence_dir=data_dir / "evidence", baseline_on_first_observation=False),
     )
     promote_clues(engine, config=TicketConfig(), now=now)
 
