@@ -115,6 +115,7 @@ def demo(
             fidelity=Fidelity(),
             rapid=6,
             day=day,
+            earlier_clues="warn",  # a re-run demo scores on top of its last run; it says so
         )
     users = ensure_demo_users(engine_for(settings), out_dir / "demo-users.json")
     table = Table(title="Demo users (local trial; passwords in demo-users.json)")

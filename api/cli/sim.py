@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -42,6 +42,7 @@ def simulate(
     fidelity: Fidelity,
     rapid: int,
     day: DayPlan | None = None,
+    earlier_clues: Literal["refuse", "warn"] = "refuse",
 ) -> dict[str, object]:
     """Run a day (setting up the demo district first if the database has no grid)."""
     engine = engine_for(settings, require=False)
@@ -49,9 +50,23 @@ def simulate(
     if load_grid_info(engine) is None:
         with console.status("no grid in the database: loading the demo district"):
             init_demo(engine, cell_size_m=settings.cell_size_m, ceiling_m=settings.ceiling_m)
-    config = SimConfig(start=start, hours=hours, seed=seed, fidelity=fidelity, rapid_requests=rapid)
+    config = SimConfig(
+        start=start,
+        hours=hours,
+        seed=seed,
+        fidelity=fidelity,
+        rapid_requests=rapid,
+        earlier_clues=earlier_clues,
+    )
     with console.status("simulating") as status:
-        result = run_day(settings, config, progress=status.update, day=day)
+
+        def progress(message: str) -> None:
+            if message.startswith("warning"):
+                console.print(f"[yellow]{message}[/]")
+            else:
+                status.update(message)
+
+        result = run_day(settings, config, progress=progress, day=day)
     report = report_dict(result)
     path = write_report(result, out)
     print_report(console, report)

@@ -7,22 +7,24 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.clues.config import ClueConfig
 from api.clues.flows import ingest_detections
-from api.clues.models import ClueRow
+from api.clues.models import ClueRow, SightingRow
 from api.simday.faults import FaultPlan, FaultyNest, schedule_link_losses
 from api.simday.imaging import FlightImaging, ImagingStats, ViewRecord
 from api.simday.makeup import DayPlanner
 from api.simday.rapid import RapidOutcome, rapid_requests
 from api.simday.truth import ClueFact, DayScore, score_day
 from api.tickets.flows import TicketConfig, promote_clues
-from detection.inference import load_detector
+from detection.inference import DetectorConfig, load_detector
 from missions.flows.plan import DayPlan, plan_day
 from missions.geo.layers import LayerKind
 from missions.settings import Settings
@@ -37,7 +39,7 @@ from patrol.sim.dynamics import Dynamics
 from patrol.sim.nests import SimFleet
 from patrol.sim.world import Fidelity, SimWorld, build_world
 
-__all__ = ["DayResult", "SimConfig", "run_day"]
+__all__ = ["DayResult", "SimConfig", "run_day", "survey_time"]
 
 Progress = Callable[[str], None]
 
@@ -55,6 +57,12 @@ class SimConfig:
     rapid_requests: int = 6
     faults: FaultPlan = field(default_factory=FaultPlan)
     model: Path = Path("models/nestpatrol-baseline.onnx")
+    # one daylight look at every block the noon before (a deployed system has a history: without
+    # it every structure and pile seen on the day's first daylight pass is a baseline record)
+    baseline_survey: bool = True
+    # clues already seen near the day (an earlier run's) would merge with this day's and be
+    # scored with them: "refuse" (sim run) or "warn" (the demo, re-run on its own database)
+    earlier_clues: Literal["refuse", "warn"] = "refuse"
 
 
 @dataclass
@@ -65,6 +73,7 @@ class DayResult:
     rapid: RapidOutcome
     flights: ControllerReport
     imaging: ImagingStats
+    baseline_at: datetime | None
     score: DayScore
     coverage: list[dict[str, Any]]
     tickets: int
@@ -95,6 +104,7 @@ def run_day(
     engine = make_engine(settings.db_url, pool=settings.db_pool)
     timings: dict[str, float] = {}
     end = config.start + timedelta(hours=config.hours)
+    _check_earlier_clues(engine, config, end, progress)
     with _timed(timings, "plan"):
         if day is None:
             progress("planning the fleet and scheduling the day")
@@ -131,7 +141,9 @@ def run_day(
             permits=load_layer(engine, LayerKind.PERMITS),
             tz=settings.tz,
         )
-    detector = load_detector(config.model)
+    # one ONNX Runtime thread per run and two detection workers: one worker renders while the
+    # other detects, instead of one worker alternating with a two-thread network
+    detector = load_detector(config.model, DetectorConfig(num_threads=1))
     imaging = FlightImaging(
         engine=engine,
         world=world,
@@ -140,6 +152,12 @@ def run_day(
         crs=crs,
         imagery_dir=settings.data_dir / "imagery",
     )
+    baseline: list[ViewRecord] = []
+    baseline_at = survey_time(config.start, settings.tz) if config.baseline_survey else None
+    if baseline_at is not None:
+        with _timed(timings, "baseline_survey"):
+            progress(f"baseline survey of every simulated block at {baseline_at.isoformat()}")
+            baseline = imaging.baseline_survey(baseline_at)
     with _timed(timings, "fly"), ExitStack() as stack:
         progress(f"flying {len(day.ours.sorties)} sorties on {len(nests)} simulated nests")
         fleet = stack.enter_context(SimFleet(list(nests.values()), start=config.start))
@@ -161,12 +179,12 @@ def run_day(
     clue_config = ClueConfig(tz=settings.tz, evidence_dir=settings.data_dir / "evidence")
     with _timed(timings, "clues"):
         progress("clustering detections into clues, opening tickets")
-        _ingest(engine, imaging.stats.views_records, clue_config)
+        _ingest(engine, baseline + imaging.stats.views_records, clue_config)
         tickets = promote_clues(engine, config=TicketConfig(), now=end)
     with _timed(timings, "score"):
         with Session(engine) as session:
             clues = [
-                ClueFact(c.id, c.detection_class, c.status, c.geom, c.confidence)
+                ClueFact(c.id, c.detection_class, c.status, c.geom, c.confidence, c.first_seen_at)
                 for c in session.scalars(select(ClueRow))
             ]
         score = score_day(world, imaging.stats.views_records, clues, crs=crs)
@@ -176,13 +194,63 @@ def run_day(
             for row in summarize(view.state, "priority").to_dict("records")
         ]
     return DayResult(
-        config, day, world, rapid, flights, imaging.stats, score, coverage, len(tickets), timings
+        config,
+        day,
+        world,
+        rapid,
+        flights,
+        imaging.stats,
+        baseline_at,
+        score,
+        coverage,
+        len(tickets),
+        timings,
     )
+
+
+def survey_time(start: datetime, tz: ZoneInfo) -> datetime:
+    """Local noon before ``start``: when the baseline survey looks at the blocks."""
+    local = start.astimezone(tz)
+    noon = datetime.combine(local.date(), clock(12, 0), tzinfo=tz)
+    return noon if noon < start else noon - timedelta(days=1)
+
+
+def _check_earlier_clues(engine: Any, config: SimConfig, end: datetime, progress: Progress) -> None:
+    """Refuse (or warn about) clue sightings within a month of the day: an earlier run's.
+
+    This day's detections would join those clues and the score would count them.
+    """
+    earlier = _clues_near(engine, config.start, end)
+    if not earlier:
+        return
+    what = (
+        f"the database already holds {earlier} clue sighting(s) within 30 days of the "
+        f"simulated day {config.start.isoformat()}..{end.isoformat()} (an earlier run's?): "
+        "they merge with this day's clues and are scored with them"
+    )
+    if config.earlier_clues == "refuse":
+        raise PatrolError(
+            f"{what}; simulate into a fresh database (`nestpatrol init --demo --db "
+            "sqlite:///PATH`, then `sim run --db ...`) or from another --start"
+        )
+    progress(f"warning: {what}; use a fresh --data-dir for a clean score")
+
+
+def _clues_near(engine: Any, start: datetime, end: datetime) -> int:
+    """Clue sightings within a month of the day."""
+    month = timedelta(days=30)
+    with Session(engine) as session:
+        n = session.scalar(
+            select(func.count())
+            .select_from(SightingRow)
+            .where(SightingRow.observed_at >= start - month, SightingRow.observed_at <= end + month)
+        )
+    return int(n or 0)
 
 
 def _ingest(engine: Any, views: list[ViewRecord], config: ClueConfig) -> None:
     """Feed views to the clue engine in time order, an hour of flying at a time."""
-    ordered = sorted(views, key=lambda v: v.taken_at)
+    ordered = sorted(views, key=lambda v: (v.taken_at, v.frame_id, v.block_id))
     i = 0
     while i < len(ordered):
         hour = ordered[i].taken_at + timedelta(hours=1)

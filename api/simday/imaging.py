@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -81,8 +82,10 @@ def _store(image: np.ndarray, root: Path) -> Path:
 class FlightImaging:
     """The controller's flight sink: records each flight and queues its views for detection.
 
-    Detection runs on one background thread (ONNX Runtime releases the GIL), so the next
-    flight is flown while the last one's frames are processed. Call :meth:`finish` at the end.
+    Detection runs on ``workers`` background threads (ONNX Runtime and most of the rendering
+    release the GIL), so the next flight is flown while the last ones' frames are processed and
+    one thread renders while another detects. Views come back in any order: consumers sort them
+    (by time, frame and block). Call :meth:`finish` at the end.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class FlightImaging:
         imagery_dir: Path,
         slicing: SliceConfig | None = None,
         on_flight: Callable[[FlightLog], None] | None = None,
+        workers: int = 2,
     ) -> None:
         self._engine = engine
         self._world = world
@@ -106,7 +110,8 @@ class FlightImaging:
         self._imagery = imagery_dir
         self._slicing = slicing or SliceConfig()
         self._on_flight = on_flight
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect")
+        self._lock = threading.Lock()  # the stats and record lists, shared by the workers
         self._pending: list[Future[None]] = []
         self.stats = ImagingStats()
 
@@ -134,16 +139,43 @@ class FlightImaging:
         if self._on_flight is not None:
             self._on_flight(flight)
 
+    def baseline_survey(self, taken_at: datetime) -> list[ViewRecord]:
+        """One nadir look at every simulated block at ``taken_at``: the last survey before the day.
+
+        Each block is rendered whole as the world stands then (only what was there before the
+        day: background, look-alikes, pre-existing structures) and detected like any frame;
+        every block gets the same look, whatever it holds. The records are returned, not added
+        to the day's views: they are the clue engine's history, not part of the day's score.
+        """
+        out: list[ViewRecord] = []
+
+        def look(block_id: str, polygon: shapely.Polygon) -> None:
+            t0 = time.perf_counter()
+            views = self._world.views(polygon, taken_at)
+            with self._lock:
+                self.stats.render_s += time.perf_counter() - t0
+            for view in views:
+                if view.block_id == block_id:
+                    self._detect_view(f"baseline#{block_id}", view, polygon, out)
+
+        jobs = [self._pool.submit(look, b, poly) for b, poly in self._blocks.items()]
+        for job in jobs:
+            job.result()
+        return sorted(out, key=lambda v: (v.taken_at, v.frame_id, v.block_id))
+
     def _detect_frames(self, frames: list[tuple[str, datetime, shapely.Polygon]]) -> None:
         for frame_id, taken_at, fp in frames:
             t0 = time.perf_counter()
             views = self._world.views(fp, taken_at)
-            self.stats.render_s += time.perf_counter() - t0
+            with self._lock:
+                self.stats.render_s += time.perf_counter() - t0
             for view in views:
                 ground = shapely.intersection(fp, self._blocks[view.block_id])
-                self._detect_view(frame_id, view, ground)
+                self._detect_view(frame_id, view, ground, self.stats.views_records)
 
-    def _detect_view(self, frame_id: str, view: View, ground: shapely.Geometry) -> None:
+    def _detect_view(
+        self, frame_id: str, view: View, ground: shapely.Geometry, records: list[ViewRecord]
+    ) -> None:
         t0 = time.perf_counter()
         path = _store(view.image, self._imagery)
         t1 = time.perf_counter()
@@ -178,16 +210,15 @@ class FlightImaging:
                     frame_path=str(path),
                 )
             )
-        s = self.stats
-        s.views += 1
-        s.megapixels += h * w / 1e6
-        s.store_s += t1 - t0
-        s.detect_s += t2 - t1
-        s.tiles += result.tiles_total
-        s.detections += len(found)
-        s.views_records.append(
-            ViewRecord(frame_id, view.block_id, view.taken_at, ground, tuple(found))
-        )
+        with self._lock:
+            s = self.stats
+            s.views += 1
+            s.megapixels += h * w / 1e6
+            s.store_s += t1 - t0
+            s.detect_s += t2 - t1
+            s.tiles += result.tiles_total
+            s.detections += len(found)
+            records.append(ViewRecord(frame_id, view.block_id, view.taken_at, ground, tuple(found)))
 
     def finish(self) -> None:
         """Wait for every queued view; re-raise the first error a detection job hit."""

@@ -55,6 +55,7 @@ def report_dict(result: DayResult) -> dict[str, Any]:
     core = next((r for r in by_priority if r["group"] == "core"), None)
     raw = core["recall_within_revisit"] if core else None
     core_recall = float(raw) if isinstance(raw, float) else None
+    raw_clued = core["clued_within_revisit"] if core else None
     false_rate = score.false_per_100km2_day()
     cfg = result.config
     return {
@@ -66,6 +67,13 @@ def report_dict(result: DayResult) -> dict[str, Any]:
             "simulated_area_km2": round(result.world.simulated_area_km2, 3),
             "blocks": len(result.world.blocks),
             "frame_sample": "none: every frame over a simulated block goes to the detector",
+            "baseline_survey": (
+                f"one daylight look at every simulated block at {result.baseline_at.isoformat()}"
+                " (the last survey before the day), detected like any frame; it feeds the clue"
+                " rules' history and is not scored"
+                if result.baseline_at is not None
+                else "none: the clue engine starts without history"
+            ),
         },
         "model": str(cfg.model),
         "targets": {
@@ -73,11 +81,13 @@ def report_dict(result: DayResult) -> dict[str, Any]:
                 "target": CORE_TARGET,
                 "measured": core_recall,
                 "met": core_recall is not None and core_recall >= CORE_TARGET,
+                "by_active_clue": raw_clued,
             },
             "false_clues_per_100km2_day": {
                 "target": FALSE_TARGET,
                 "measured": round(false_rate, 2),
                 "met": false_rate <= FALSE_TARGET,
+                **score.false_rate_bounds(FALSE_TARGET),
             },
         },
         "violations_by_class": score.table("class"),
@@ -141,6 +151,7 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
         "imaged_while_active",
         "recall",
         "recall_within_revisit",
+        "clued_within_revisit",
         "median_h",
         "p90_h",
     ]
@@ -155,7 +166,8 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     t = report["targets"]
     for name, v in t.items():
         mark = "[green]met[/]" if v["met"] else "[red]missed[/]"
-        console.print(f"{name}: {_fmt(v['measured'])} (target {v['target']}) {mark}")
+        extra = {k: x for k, x in v.items() if k not in ("measured", "target", "met")}
+        console.print(f"{name}: {_fmt(v['measured'])} (target {v['target']}) {mark} {extra}")
     console.print(f"flights: {report['flights']}")
     console.print(f"fidelity: {report['fidelity']}")
     console.print(f"time (s): {report['timings_s']}")

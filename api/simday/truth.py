@@ -11,7 +11,13 @@ so the last hours of a day do not count as misses.
 
 A *false clue* is an active clue (one that would become a ticket) that overlaps no violation of
 its class in the same way — legal activity inside a permit included, since that one must be
-suppressed.
+suppressed. A violation is *clued* when an active clue of its class overlaps it that way: what
+an officer would get, after the clue rules (a detection alone may still be suppressed or kept
+as a baseline record). Its time is the clue's first sighting.
+
+A false-clue rate from a small simulated area is coarse (one clue is many per 100 km²), so it
+comes with its one-sided 95 % Poisson upper bound and the area·days a zero count would need to
+show a target (:func:`poisson_upper_95`).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import shapely
 from pyproj import CRS
+from scipy.stats import chi2
 
 from api.clues.detection import Detection
 from api.simday.imaging import ViewRecord
@@ -32,7 +39,7 @@ from missions.planning.frame import MetricFrame
 from patrol.sim.dynamics import Violation
 from patrol.sim.world import SimWorld
 
-__all__ = ["ClueFact", "DayScore", "ViolationResult", "score_day"]
+__all__ = ["ClueFact", "DayScore", "ViolationResult", "poisson_upper_95", "score_day"]
 
 _STEP = timedelta(minutes=5)
 
@@ -44,6 +51,7 @@ class ClueFact:
     status: str
     geom: shapely.Geometry  # WGS-84
     confidence: float = 0.0
+    first_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,12 +60,19 @@ class ViolationResult:
     first_active: datetime | None  # None: never present during the day
     imaged_at: datetime | None  # first view that saw it while active
     found_at: datetime | None  # first detection of it
+    clued_at: datetime | None = None  # first sighting of an active clue over it
 
     @property
     def latency_s(self) -> float | None:
         if self.found_at is None or self.first_active is None:
             return None
         return (self.found_at - self.first_active).total_seconds()
+
+    @property
+    def clue_latency_s(self) -> float | None:
+        if self.clued_at is None or self.first_active is None:
+            return None
+        return max(0.0, (self.clued_at - self.first_active).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -69,13 +84,38 @@ class DayScore:
     end: datetime
     simulated_km2: float
 
+    @property
+    def exposure(self) -> float:
+        """Simulated area times duration, in units of 100 km²·days (the rate's denominator)."""
+        days = (self.end - self.start).total_seconds() / 86_400.0
+        return max(self.simulated_km2, 0.0) / 100.0 * max(days, 0.0)
+
+    def false_count(self, min_confidence: float = 0.0) -> int:
+        return sum(1 for c in self.false_clues if c.confidence >= min_confidence)
+
     def false_per_100km2_day(self, min_confidence: float = 0.0) -> float:
         """False active clues (at or above ``min_confidence``) per 100 km² per day."""
-        days = (self.end - self.start).total_seconds() / 86_400.0
-        if self.simulated_km2 <= 0 or days <= 0:
+        if self.exposure <= 0:
             return 0.0
-        n = sum(1 for c in self.false_clues if c.confidence >= min_confidence)
-        return n / self.simulated_km2 * 100.0 / days
+        return self.false_count(min_confidence) / self.exposure
+
+    def false_rate_bounds(self, target: float, min_confidence: float = 0.0) -> dict[str, float]:
+        """The false-clue rate with its resolution and its one-sided 95 % upper bound.
+
+        ``per_false_clue``: what one false clue in this run adds to the rate;
+        ``km2_days_to_show_target``: simulated area·days over which zero false clues would put
+        the upper bound at ``target`` (per 100 km² per day).
+        """
+        n = self.false_count(min_confidence)
+        exposure = self.exposure
+        if exposure <= 0:
+            return {"count": float(n)}
+        return {
+            "count": float(n),
+            "per_false_clue": round(1.0 / exposure, 1),
+            "upper_95": round(poisson_upper_95(n) / exposure, 1),
+            "km2_days_to_show_target": round(poisson_upper_95(0) / target * 100.0, 1),
+        }
 
     def table(self, key: str) -> list[dict[str, object]]:
         """Rows per ``key`` (``class`` or ``priority``) plus an ``all`` row."""
@@ -91,7 +131,8 @@ class DayScore:
     def _row(self, key: str, rs: list[ViolationResult]) -> dict[str, object]:
         lat = np.array([r.latency_s for r in rs if r.latency_s is not None], dtype=float)
         due = [r for r in rs if _judgeable(r, self.end)]
-        in_time = [r for r in due if _in_time(r)]
+        in_time = [r for r in due if _in_time(r.latency_s, r.violation)]
+        clued_in_time = [r for r in due if _in_time(r.clue_latency_s, r.violation)]
         new = [r for r in rs if not r.violation.preexisting]
         return {
             "group": key,
@@ -105,6 +146,8 @@ class DayScore:
             ),
             "judged_within_revisit": len(due),
             "recall_within_revisit": _share(len(in_time), len(due)),
+            "clued": _share(sum(r.clued_at is not None for r in rs), len(rs)),
+            "clued_within_revisit": _share(len(clued_in_time), len(due)),
             "median_h": round(float(np.median(lat)) / 3600.0, 2) if len(lat) else None,
             "p90_h": round(float(np.percentile(lat, 90)) / 3600.0, 2) if len(lat) else None,
         }
@@ -126,9 +169,13 @@ def _judgeable(r: ViolationResult, end: datetime) -> bool:
     return deadline <= end or gone
 
 
-def _in_time(r: ViolationResult) -> bool:
-    lat = r.latency_s
-    return lat is not None and lat <= _revisit(r.violation).total_seconds()
+def _in_time(latency_s: float | None, v: Violation) -> bool:
+    return latency_s is not None and latency_s <= _revisit(v).total_seconds()
+
+
+def poisson_upper_95(n: int) -> float:
+    """One-sided 95 % upper confidence bound of a Poisson mean after observing ``n`` events."""
+    return float(chi2.ppf(0.95, 2 * (n + 1)) / 2.0)
 
 
 def _first_active(v: Violation, start: datetime, end: datetime) -> datetime | None:
@@ -192,13 +239,8 @@ def score_day(
                 imaged.setdefault(v.violation_id, view.taken_at)
         for det in view.detections:
             _match(det, index, found, min_overlap)
-    results = [
-        ViolationResult(
-            v, first[v.violation_id], imaged.get(v.violation_id), found.get(v.violation_id)
-        )
-        for v in violations
-    ]
     false = []
+    clued: dict[str, datetime] = {}
     statuses: dict[str, int] = defaultdict(int)
     for c in clues:
         statuses[c.status] += 1
@@ -211,6 +253,20 @@ def score_day(
         ]
         if not hits:
             false.append(c)
+        seen = c.first_seen_at or end
+        for v in hits:
+            if v.violation_id not in clued or seen < clued[v.violation_id]:
+                clued[v.violation_id] = seen
+    results = [
+        ViolationResult(
+            v,
+            first[v.violation_id],
+            imaged.get(v.violation_id),
+            found.get(v.violation_id),
+            clued.get(v.violation_id),
+        )
+        for v in violations
+    ]
     return DayScore(results, false, dict(statuses), start, end, world.simulated_area_km2)
 
 

@@ -25,6 +25,7 @@ from missions.flows.grid import build_and_store
 from missions.geo.layers import LayerKind
 from missions.settings import load_settings
 from missions.storage import make_engine, save_layer, save_nests, upgrade
+from patrol.errors import PatrolError
 from patrol.sim.dynamics import Dynamics
 from patrol.sim.world import Fidelity
 from patrol.storage.models import CellSighting, Flight, Frame
@@ -139,3 +140,14 @@ def test_cli_writes_report_json(tmp_path: Path) -> None:
     assert saved["hours"] == 1.0
     assert saved["flights"]["flights"] >= 1
     assert NO_FAULTS.describe() == {"offline": [], "wind": [], "battery_drain": [], "link_loss": []}
+
+
+def test_a_second_day_on_the_same_database_is_refused_not_mixed(
+    day: tuple[object, Path, str],
+) -> None:
+    """The first day's clues would merge with the second's and be scored with them."""
+    _, root, url = day
+    settings = load_settings(database_url=url, data_dir=root / "data")
+    again = SimConfig(start=START, hours=1.0, seed=4, fidelity=FIDELITY, rapid_requests=0)
+    with pytest.raises(PatrolError, match="fresh database"):
+        run_day(settings, again)
