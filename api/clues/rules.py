@@ -119,7 +119,7 @@ def _covering(
 def _activity(
     facts: ClueFacts, centre: shapely.Point, permits: Sequence[PermitArea], config: ClueConfig
 ) -> Judgement:
-    night = [t for t in facts.seen_at if config.is_night(t.astimezone(config.tz).time())]
+    night = _night_sightings(facts, config)
     window = f"{config.night_start:%H:%M}–{config.night_end:%H:%M} {config.tz.key}"
     if not night:
         reason = f"all {len(facts.seen_at)} sighting(s) outside night hours ({window})"
@@ -141,6 +141,11 @@ def _activity(
     return Judgement(ClueStatus.ACTIVE, ClueCategory.NIGHT_CONSTRUCTION, [firing])
 
 
+def _night_sightings(facts: ClueFacts, config: ClueConfig) -> list[datetime]:
+    """The sightings taken in night hours."""
+    return [t for t in facts.seen_at if config.is_night(t.astimezone(config.tz).time())]
+
+
 def _must_be_new(
     facts: ClueFacts,
     centre: shapely.Point,
@@ -154,8 +159,8 @@ def _must_be_new(
     rule = RuleName.NEW_DUMPING if waste else RuleName.NEW_STRUCTURE
     category = ClueCategory.WASTE_DUMPING if waste else ClueCategory.ILLEGAL_CONSTRUCTION
     first = min(facts.seen_at)
-    in_daylight = [t for t in facts.seen_at if not config.is_night(t.astimezone(config.tz).time())]
-    if not waste and config.confirm_structures_in_daylight and not in_daylight:
+    only_night = len(_night_sightings(facts, config)) == len(facts.seen_at)
+    if not waste and config.confirm_structures_in_daylight and only_night:
         reason = (
             f"seen only in night hours ({len(facts.seen_at)} sighting(s)); a structure is "
             "confirmed on a daylight frame"
