@@ -95,9 +95,7 @@ def report_dict(result: DayResult) -> dict[str, Any]:
         "clues": {
             "by_status": score.clues_by_status,
             "false_active_clues": len(score.false_clues),
-            "false_clues_at_ticket_threshold": sum(
-                1 for c in score.false_clues if c.confidence >= TicketConfig().threshold
-            ),
+            "false_clues_at_ticket_threshold": score.false_count(TicketConfig().threshold),
             "false_tickets_per_100km2_day": round(
                 score.false_per_100km2_day(TicketConfig().threshold), 2
             ),
