@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -19,6 +20,12 @@ class ClueConfig:
     starts a new clue (the object may have been removed and come back). Night hours wrap past
     midnight when ``night_start`` is after ``night_end`` (the default 22:00–06:00).
     ``confirm_structures_in_daylight``: a structure seen only at night stays ``unconfirmed``.
+    ``night_work_light_ratio``: a machine or truck seen at night is working only if some night
+    sighting shows it lit — its mean brightness at least this many times the median of the
+    scene around it (the detection's ``light``); one standing dark is parked, and its clue is
+    suppressed (``unlit_at_night``). Sightings without a measured ``light`` count as lit, so
+    detections from a pipeline that does not measure it are judged as before. ``None`` turns
+    the rule off.
     """
 
     merge_distance_m: float = 10.0
@@ -28,6 +35,7 @@ class ClueConfig:
     night_end: time = time(6, 0)
     baseline_on_first_observation: bool = True
     confirm_structures_in_daylight: bool = True
+    night_work_light_ratio: float | None = 4.0
     evidence_dir: Path | None = None
     crop_margin_frac: float = 0.25
     crop_min_margin_px: int = 16
@@ -38,6 +46,12 @@ class ClueConfig:
             raise ValueError(f"merge_distance_m={self.merge_distance_m}: give metres ≥ 0")
         if self.max_gap_s <= 0:
             raise ValueError(f"max_gap_s={self.max_gap_s}: give a positive number of seconds")
+        ratio = self.night_work_light_ratio
+        if ratio is not None and not (ratio > 0 and math.isfinite(ratio)):
+            raise ValueError(
+                f"night_work_light_ratio={ratio}: give a brightness ratio > 0, or None to turn "
+                "the rule off"
+            )
         if not 1 <= self.jpeg_quality <= 95:
             raise ValueError(f"jpeg_quality={self.jpeg_quality}: give 1..95 (Pillow's range)")
 

@@ -39,7 +39,12 @@ class DetectionClass(StrEnum):
 
 @dataclass(frozen=True)
 class Detection:
-    """One detection of one object in one frame, with its ground polygon in WGS-84."""
+    """One detection of one object in one frame, with its ground polygon in WGS-84.
+
+    ``light`` is the object's mean brightness over the median brightness of the scene around it
+    (``detection.inference.light``), the evidence of work lights the night rule reads;
+    ``None`` when the pipeline did not measure it.
+    """
 
     detection_class: DetectionClass
     score: float
@@ -48,6 +53,7 @@ class Detection:
     ground: shapely.Polygon | shapely.MultiPolygon
     pixel_box: tuple[int, int, int, int] | None = None
     frame_path: str | None = None
+    light: float | None = None
 
     @classmethod
     def from_geojson_feature(
@@ -65,6 +71,7 @@ class Detection:
             ground=_ground(feature.get("geometry"), index),
             pixel_box=_box(props.get("pixel_box", props.get("bbox_px")), index),
             frame_path=_optional_text(props.get("frame_path", props.get("frame"))),
+            light=_light(props.get("light"), index),
         )
 
 
@@ -108,6 +115,18 @@ def _score(props: Mapping[str, Any], index: int | None) -> float:
     value = props.get("score")
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         raise DetectionInputError(index, f"score {value!r} is not in 0..1", "emit a probability")
+    return float(value)
+
+
+def _light(value: object, index: int | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1e6:
+        raise DetectionInputError(
+            index,
+            f"light {value!r} is not a brightness ratio ≥ 0",
+            "emit the box's mean over the scene's median luminance, or leave light out",
+        )
     return float(value)
 
 

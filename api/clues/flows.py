@@ -85,7 +85,7 @@ def ingest_detections(
                 report.clues_updated += 1
             members = [detections[i] for i in cluster.members]
             seen = history.get(cluster.clue_id or -1, []) + [
-                Seen(d.source, d.score, d.observed_at) for d in members
+                Seen(d.source, d.score, d.observed_at, d.light) for d in members
             ]
             rows.append(_merge(session, row, cluster, members=members, seen=seen, ctx=ctx))
         session.flush()  # one round of INSERTs for the new clues: their ids for the sightings
@@ -123,7 +123,12 @@ def _merge(
         session.add(row)
     _update_row(row, footprint, seen)
     verdict = judge(
-        ClueFacts(cluster.detection_class, footprint, [s.observed_at for s in seen]),
+        ClueFacts(
+            cluster.detection_class,
+            footprint,
+            [s.observed_at for s in seen],
+            lights=[s.light for s in seen],
+        ),
         permits=ctx.permits,
         observed=ctx.observed,
         config=ctx.config,
@@ -198,6 +203,7 @@ def _add_sighting(
             frame_path=det.frame_path,
             observed_at=det.observed_at,
             pixel_box=list(det.pixel_box) if det.pixel_box else None,
+            light=det.light,
             crop_sha256=crop.sha256 if crop else None,
             crop_path=crop.relative_path if crop else None,
             geom=det.ground,

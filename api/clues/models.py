@@ -56,6 +56,7 @@ class RuleName(StrEnum):
     NEW_STRUCTURE = "new_structure"
     NEW_DUMPING = "new_dumping"
     NIGHT_ONLY = "night_only"
+    UNLIT_AT_NIGHT = "unlit_at_night"
 
 
 class RuleFiring(BaseModel):
@@ -109,6 +110,7 @@ class SightingRow(Base):
     frame_path: Mapped[str | None] = mapped_column(String(1000))
     observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     pixel_box: Mapped[list[int] | None] = mapped_column(JSON)
+    light: Mapped[float | None] = mapped_column(Float)  # work-light evidence (0009)
     crop_sha256: Mapped[str | None] = mapped_column(String(64))
     crop_path: Mapped[str | None] = mapped_column(String(500))
     geom: Mapped[shapely.Geometry] = mapped_column(GeometryType("MULTIPOLYGON"))
@@ -138,6 +140,7 @@ class SightingRead(BaseModel):
     source: str
     frame_path: str | None
     observed_at: datetime
+    light: float | None = None
     crop_sha256: str | None
     crop_path: str | None
 

@@ -5,6 +5,12 @@
 * machinery and muck trucks are activity: a violation (night construction) only when seen
   within night hours without a valid night-work permit there (``night_hours``), else
   suppressed (``daytime_activity`` / ``night_work_permit``);
+* and only when working: a site works at night under lights, so at least one of those night
+  sightings must show the object lit (its ``light``, brightness against the scene around it,
+  at least ``night_work_light_ratio``); a machine or truck standing dark is parked, and the
+  clue is suppressed (``unlit_at_night``) — at night the detector also takes parked cars and
+  containers for machinery, and those stand dark too. A sighting with no measured ``light``
+  counts as lit;
 * a structure must be new: its place was observed clean *in daylight* before its first
   sighting (``new_structure``) — a frame taken in night hours shows no structure either, so it
   proves nothing; seen on the first daylight observation of the place it becomes a
@@ -67,11 +73,23 @@ class ObservedArea:
 
 @dataclass(frozen=True)
 class ClueFacts:
-    """What the rules look at: class, WGS-84 footprint and when it was seen."""
+    """What the rules look at: class, WGS-84 footprint, when it was seen and how lit it was.
+
+    ``lights`` runs parallel to ``seen_at`` (one entry per sighting, ``None`` when not
+    measured); empty means none was measured.
+    """
 
     detection_class: DetectionClass
     footprint: shapely.Geometry
     seen_at: Sequence[datetime]
+    lights: Sequence[float | None] = ()
+
+    def __post_init__(self) -> None:
+        if self.lights and len(self.lights) != len(self.seen_at):
+            raise ValueError(
+                f"{len(self.lights)} light values for {len(self.seen_at)} sightings: give one "
+                "per sighting (None where not measured), or none"
+            )
 
 
 @dataclass(frozen=True)
@@ -137,8 +155,27 @@ def _activity(
         f"{len(uncovered)} sighting(s) within night hours ({window}), first at "
         f"{first:%Y-%m-%d %H:%M} local, without a valid night-work permit"
     )
+    unlit = _unlit(facts, set(uncovered), config)
+    if unlit is not None:
+        firing = RuleFiring(rule=RuleName.UNLIT_AT_NIGHT, reason=f"{reason}, {unlit}")
+        return Judgement(ClueStatus.SUPPRESSED, None, [firing])
     firing = RuleFiring(rule=RuleName.NIGHT_HOURS, reason=reason)
     return Judgement(ClueStatus.ACTIVE, ClueCategory.NIGHT_CONSTRUCTION, [firing])
+
+
+def _unlit(facts: ClueFacts, night: set[datetime], config: ClueConfig) -> str | None:
+    """Why the night sightings show no work lights, or ``None`` if one is lit (or unmeasured)."""
+    ratio = config.night_work_light_ratio
+    if ratio is None or not facts.lights:
+        return None
+    lights = [x for t, x in zip(facts.seen_at, facts.lights, strict=True) if t in night]
+    if any(x is None or x >= ratio for x in lights):
+        return None
+    measured = [x for x in lights if x is not None]
+    return (
+        f"but none of them lit: brightest {max(measured):.1f}× the scene around it, a working "
+        f"site shows ≥ {ratio:g}× (work lights); standing dark, it is parked, not working"
+    )
 
 
 def _night_sightings(facts: ClueFacts, config: ClueConfig) -> list[datetime]:

@@ -53,6 +53,7 @@ class Seen:
     source: str
     score: float
     observed_at: datetime
+    light: float | None = None
 
 
 def candidate_clues(session: Session, *, bbox: BBoxDeg, seen_since: datetime) -> list[ClueRow]:
@@ -76,10 +77,14 @@ def sightings_of(session: Session, *, clue_ids: Sequence[int]) -> dict[int, list
     if not clue_ids:
         return out
     query = select(
-        SightingRow.clue_id, SightingRow.source, SightingRow.score, SightingRow.observed_at
+        SightingRow.clue_id,
+        SightingRow.source,
+        SightingRow.score,
+        SightingRow.observed_at,
+        SightingRow.light,
     ).where(SightingRow.clue_id.in_(list(clue_ids)))
-    for clue_id, source, score, at in session.execute(query):
-        out[clue_id].append(Seen(source, score, at))
+    for clue_id, source, score, at, light in session.execute(query):
+        out[clue_id].append(Seen(source, score, at, light))
     return out
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 
 from api.clues.detection import Detection, DetectionClass
 from detection.inference import Detector
+from detection.inference.light import relative_light
 from detection.inference.slicing import SliceConfig, TileWindow, detect_sliced
 from missions.fleet.profiles import Nest
 from missions.planning.sortie import Sortie
@@ -208,6 +209,7 @@ class FlightImaging:
                     ground=poly,
                     pixel_box=(int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))),
                     frame_path=str(path),
+                    light=relative_light(read, (w, h), det.box_xyxy_px),
                 )
             )
         with self._lock:

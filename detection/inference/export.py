@@ -45,6 +45,7 @@ def to_feature(det: GeoDetection) -> dict[str, Any]:
             "source": str(det.source),
             "frame_time_s": det.frame_time_s,
             "box_xyxy_px": [round(v, 1) for v in d.box_xyxy_px],
+            "light": None if det.light is None else round(det.light, 3),
         },
     }
 

@@ -16,6 +16,7 @@ from shapely import Polygon
 from detection.errors import ImageInputError
 from detection.georef import GroundModel
 from detection.inference._types import Detection, Detector
+from detection.inference.light import relative_light
 from detection.inference.slicing import SliceConfig, detect_sliced, tile_windows
 from detection.sources import ImageSource, SourceConfig, iter_sources
 from detection.sources.photo import ground_for
@@ -27,13 +28,16 @@ SIDECARS = frozenset({".json", ".srt", ".SRT", ".csv", ".jsonl"})
 class GeoDetection:
     """A detection placed on the ground; ``polygon`` is None when it could not be placed.
 
-    ``frame_time_s`` is the time in the video for detections in video frames.
+    ``frame_time_s`` is the time in the video for detections in video frames; ``light`` the
+    object's brightness against its surroundings (:func:`~detection.inference.light.relative_light`:
+    work lights at night), ``None`` where it could not be read.
     """
 
     detection: Detection
     polygon: Polygon | None
     source: Path
     frame_time_s: float | None = None
+    light: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,13 @@ def _detect_image(
     result = detect_sliced(detector, (w, h), source.read_tile, config.slicing, hooks.tiles_done)
     polygons = source.georeferencer.boxes_to_polygons([d.box_xyxy_px for d in result.detections])
     placed = [
-        GeoDetection(d, p, source.path, source.frame_time_s)
+        GeoDetection(
+            d,
+            p,
+            source.path,
+            source.frame_time_s,
+            relative_light(source.read_tile, (w, h), d.box_xyxy_px),
+        )
         for d, p in zip(result.detections, polygons, strict=True)
     ]
     return placed, result.tiles_total, result.tiles_skipped

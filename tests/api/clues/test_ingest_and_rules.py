@@ -19,6 +19,7 @@ from api.clues import (
     SightingRow,
     ingest_detections,
 )
+from api.errors import DetectionInputError
 from missions.storage import session_scope
 
 from .conftest import feature, save_permits, square
@@ -176,6 +177,47 @@ def test_machinery_is_night_construction_only_at_night_without_permit(
     assert night_permitted.status == ClueStatus.SUPPRESSED
     assert (night.status, night.category) == (ClueStatus.ACTIVE, "night_construction")
     assert "23:30 local" in night.rules[0]["reason"]
+
+
+def test_night_work_needs_work_lights(engine: Engine) -> None:
+    dark, lit, unmeasured = ingest(
+        engine,
+        feature("construction_machinery", NIGHT, light=1.8),
+        feature("construction_machinery", NIGHT, 1000.0, light=9.5),
+        feature("muck_truck", NIGHT, 2000.0),
+    )
+    assert (dark.status, rules(dark)) == (ClueStatus.SUPPRESSED, [RuleName.UNLIT_AT_NIGHT])
+    assert "brightest 1.8×" in dark.rules[0]["reason"]
+    assert (lit.status, lit.category) == (ClueStatus.ACTIVE, "night_construction")
+    # a pipeline that does not measure light is judged as before
+    assert (unmeasured.status, rules(unmeasured)) == (ClueStatus.ACTIVE, [RuleName.NIGHT_HOURS])
+    with session_scope(engine) as s:
+        stored = s.scalars(select(SightingRow.light).where(SightingRow.clue_id == lit.id)).all()
+    assert stored == [pytest.approx(9.5)]
+
+
+def test_one_lit_night_sighting_makes_the_site_active(engine: Engine) -> None:
+    (first,) = ingest(engine, feature("construction_machinery", NIGHT, light=2.0))
+    assert first.status == ClueStatus.SUPPRESSED
+    # the next night the work lights are on: the stored dark sighting does not hide it
+    (later,) = ingest(
+        engine, feature("construction_machinery", "2026-11-24T16:00:00Z", 2.0, light=12.0)
+    )
+    assert later.id == first.id
+    assert (later.status, rules(later)) == (ClueStatus.ACTIVE, [RuleName.NIGHT_HOURS])
+    # daytime light says nothing: a lit daytime sighting does not count
+    (day,) = ingest(engine, feature("muck_truck", DAY, 500.0, light=30.0))
+    assert rules(day) == [RuleName.DAYTIME_ACTIVITY]
+
+
+def test_the_light_rule_can_be_turned_off_and_bad_light_is_named(engine: Engine) -> None:
+    config = ClueConfig(night_work_light_ratio=None)
+    (row,) = ingest(engine, feature("construction_machinery", NIGHT, light=0.5), config=config)
+    assert row.status == ClueStatus.ACTIVE
+    with pytest.raises(ValueError, match="night_work_light_ratio"):
+        ClueConfig(night_work_light_ratio=0.0)
+    with pytest.raises(DetectionInputError, match=r"feature 3.*light -1"):
+        Detection.from_geojson_feature(feature("muck_truck", NIGHT, light=-1), 3)
 
 
 def test_night_hours_are_configurable(engine: Engine) -> None:

@@ -63,6 +63,8 @@ def test_batch_skips_bad_files_and_places_good_detections(tmp_path: Path) -> Non
 
     ortho_det = by_file[ortho.name]
     assert ortho_det.detection.box_xyxy_px == tuple(float(v) for v in box)
+    # light: the red box's luma (0.299 × 255) over the median luma of the grey noise (~99.5)
+    assert ortho_det.light == pytest.approx(0.299 * 255 / 99.5, rel=0.03)
     to_wgs84 = Transformer.from_crs("EPSG:32649", "EPSG:4326", always_xy=True)
     x0, y0 = ORIGIN[0] + box[0] * PIXEL_M, ORIGIN[1] - box[1] * PIXEL_M
     exp_lon, exp_lat = to_wgs84.transform(x0, y0)

@@ -1,0 +1,75 @@
+"""How brightly a detected object is lit against the scene around it: evidence of work lights.
+
+At night a working site is lit — floodlights, the machines' own work lights — while a car, a
+container or an idle machine parked in the dark is not. :func:`relative_light` measures that
+from the pixels alone: the mean luminance inside the box divided by the median luminance of a
+context window around it (the box grown by ``grow`` times its own width and height on every
+side, clipped to the image: by default some 20 times the object across, so the scene's level
+is not taken inside the floodlight's own pool). About 1 for an object no brighter than its
+surroundings, well above 1 for a lit object on dark night ground. By day the figure carries
+little meaning (the sun lights everything), so the clue rules read it only for night sightings.
+
+Measured on the simulator's night scenes (three seeded worlds, every block rendered whole at
+02:00, 148 machinery and truck detections): the 22 on lit night work all measured ≥ 4.8; of
+the 126 on cars, containers and bare ground, all but one ≤ 3.5 (a car under a street lamp:
+4.2). Hence the clue rules' default threshold of 4.
+
+The measure reads one window through the same ``read`` callback the sliced detector uses, so it
+works on any source (a photo in memory, an orthophoto read by windows) and never needs the whole
+image.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from detection.inference._types import RgbImage
+from detection.inference.slicing import TileWindow
+
+__all__ = ["luminance", "relative_light"]
+
+_SAMPLE_PX = 65_536
+# Rec. 601 luma weights
+_LUMA = np.asarray([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def luminance(image: RgbImage) -> np.ndarray:
+    """Per-pixel luma (0–255, float32) of an RGB ``uint8`` image."""
+    return np.asarray(image, dtype=np.float32) @ _LUMA
+
+
+def relative_light(
+    read: Callable[[TileWindow], RgbImage | None],
+    size_wh_px: tuple[int, int],
+    box_xyxy_px: tuple[float, float, float, float],
+    *,
+    grow: float = 10.0,
+    floor: float = 1.0,
+) -> float | None:
+    """Mean luma inside the box over the median luma of its context window; ``None`` if unread.
+
+    ``floor`` (luma units) keeps a pitch-black context from blowing the ratio up.
+    """
+    if not (grow >= 0 and math.isfinite(grow)) or not floor > 0:
+        raise ValueError(f"grow must be finite and ≥ 0 and floor > 0, got {grow}, {floor}")
+    w, h = size_wh_px
+    x0, y0, x1, y1 = (float(v) for v in box_xyxy_px)
+    bx0, by0 = max(math.floor(x0), 0), max(math.floor(y0), 0)
+    bx1, by1 = min(math.ceil(x1), w), min(math.ceil(y1), h)
+    if bx1 <= bx0 or by1 <= by0:
+        return None
+    gx, gy = grow * (bx1 - bx0), grow * (by1 - by0)
+    cx0, cy0 = max(math.floor(bx0 - gx), 0), max(math.floor(by0 - gy), 0)
+    cx1, cy1 = min(math.ceil(bx1 + gx), w), min(math.ceil(by1 + gy), h)
+    window = read(TileWindow(-1, cx0, cy0, cx1 - cx0, cy1 - cy0))
+    if window is None:
+        return None
+    inside = luminance(window[by0 - cy0 : by1 - cy0, bx0 - cx0 : bx1 - cx0])
+    # the scene's level from a regular subsample of at most ~_SAMPLE_PX pixels: a median of
+    # 65 k pixels is as good as one of millions, and far cheaper
+    step = max(1, math.ceil(math.sqrt(window.shape[0] * window.shape[1] / _SAMPLE_PX)))
+    scene = luminance(window[::step, ::step])
+    return float(inside.mean()) / max(float(np.median(scene)), floor)
