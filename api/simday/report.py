@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import shapely
 from rich.console import Console
 from rich.table import Table
 
 from api.simday.flow import DayResult
+from api.simday.truth import ViolationResult
 from api.tickets.flows import TicketConfig
 
 __all__ = ["print_report", "report_dict", "write_report"]
@@ -125,6 +128,44 @@ def report_dict(result: DayResult) -> dict[str, Any]:
             "of_which_flight_records": round(result.imaging.record_s, 1),
         },
         "cost": _cost(result),
+        "violations": [_violation_row(r) for r in score.results if r.first_active is not None],
+        "false_clues": [
+            {
+                "clue_id": c.clue_id,
+                "class": c.detection_class,
+                "confidence": round(c.confidence, 3),
+                "first_seen_at": _iso(c.first_seen_at),
+                "lon_lat": [
+                    round(shapely.centroid(c.geom).x, 6),
+                    round(shapely.centroid(c.geom).y, 6),
+                ],
+            }
+            for c in score.false_clues
+        ],
+    }
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat()
+
+
+def _violation_row(r: ViolationResult) -> dict[str, Any]:
+    """One violation of the day: when it was there, imaged, found and clued (for review)."""
+    v = r.violation
+    return {
+        "violation_id": v.violation_id,
+        "class": v.label.value,
+        "priority": v.priority,
+        "block_id": v.block_id,
+        "legal": v.legal,
+        "preexisting": v.preexisting,
+        "night_only": v.night_only,
+        "first_active": _iso(r.first_active),
+        "gone_at": _iso(v.disappears_at),
+        "imaged_at": _iso(r.imaged_at),
+        "found_at": _iso(r.found_at),
+        "clued_at": _iso(r.clued_at),
+        "hours_to_found": _r(r.latency_s / 3600.0 if r.latency_s is not None else None, 2),
     }
 
 

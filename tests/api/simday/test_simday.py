@@ -120,6 +120,19 @@ def test_the_report_states_fidelity_targets_and_ground_truth(day: tuple[object, 
     assert report["violations_by_priority"][-1]["group"] == "all"
     assert report["timings_s"]["fly"] > 0
     assert report["cost"]["detect_s_per_megapixel"] > 0
+    # every violation of the day is listed for review, consistent with the tables
+    rows = report["violations"]
+    assert len(rows) == report["violations_by_priority"][-1]["violations"] + sum(
+        r["legal"] for r in rows
+    )
+    found = [r for r in rows if r["found_at"] is not None and not r["legal"]]
+    recall = report["violations_by_priority"][-1]["recall"]
+    assert len(found) / sum(not r["legal"] for r in rows) == pytest.approx(recall, abs=1e-3)
+    for r in found:
+        first, found_at = (datetime.fromisoformat(r[k]) for k in ("first_active", "found_at"))
+        assert first <= found_at
+        assert r["hours_to_found"] >= 0
+    assert len(report["false_clues"]) == report["clues"]["false_active_clues"]
 
 
 def test_cli_writes_report_json(tmp_path: Path) -> None:
