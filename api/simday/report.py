@@ -187,12 +187,14 @@ def _fmt(v: object) -> str:
 def print_report(console: Console, report: dict[str, Any]) -> None:
     cols = [
         "violations",
+        "new",
         "imaged_while_active",
         "recall",
         "recall_within_revisit",
         "clued_within_revisit",
         "median_h",
         "p90_h",
+        "recall_preexisting",
     ]
     for key, title in (("violations_by_class", "class"), ("violations_by_priority", "priority")):
         table = Table(title=f"Simulated day vs ground truth, by {title}")

@@ -7,7 +7,11 @@ Per violation we keep when it was first active (its appearance, or the first nig
 night-only work), whether any view imaged it while active (did the schedule give the detector
 a chance?) and when it was first found. Recall "within one revisit interval" counts a violation
 only when the interval after its appearance ended inside the day (or the violation went away),
-so the last hours of a day do not count as misses.
+so the last hours of a day do not count as misses, and only when it appeared *during* the day:
+a pre-existing violation (a shed built weeks before) has no appearance inside the day to time
+from — dating it to the day's first minute would call it hours "late" whenever the day starts
+at night. The times to detection (median, p90) are over the new violations for the same
+reason; pre-existing ones get their own recall (found at any time of the day).
 
 A *false clue* is an active clue (one that would become a ticket) that overlaps no violation of
 its class in the same way — legal activity inside a permit included, since that one must be
@@ -129,15 +133,18 @@ class DayScore:
         return [self._row(k, rs) for k, rs in sorted(groups.items(), key=lambda kv: kv[0] == "all")]
 
     def _row(self, key: str, rs: list[ViolationResult]) -> dict[str, object]:
-        lat = np.array([r.latency_s for r in rs if r.latency_s is not None], dtype=float)
-        due = [r for r in rs if _judgeable(r, self.end)]
+        new = [r for r in rs if not r.violation.preexisting]
+        old = [r for r in rs if r.violation.preexisting]
+        lat = np.array([r.latency_s for r in new if r.latency_s is not None], dtype=float)
+        due = [r for r in new if _judgeable(r, self.end)]
         in_time = [r for r in due if _in_time(r.latency_s, r.violation)]
         clued_in_time = [r for r in due if _in_time(r.clue_latency_s, r.violation)]
-        new = [r for r in rs if not r.violation.preexisting]
         return {
             "group": key,
             "violations": len(rs),
             "new": len(new),
+            "preexisting": len(old),
+            "recall_preexisting": _share(sum(r.found_at is not None for r in old), len(old)),
             "imaged_while_active": _share(sum(r.imaged_at is not None for r in rs), len(rs)),
             "recall": _share(sum(r.found_at is not None for r in rs), len(rs)),
             "recall_of_imaged": _share(

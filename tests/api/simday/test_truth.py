@@ -16,7 +16,7 @@ T0 = datetime(2026, 11, 24, tzinfo=UTC)
 SQUARE = shapely.box(0.0, 0.0, 4.0, 4.0)
 
 
-def _violation(vid: str, priority: str = "core") -> Violation:
+def _violation(vid: str, priority: str = "core", *, preexisting: bool = False) -> Violation:
     obj = SceneObject(ObjectKind.STEEL_SHED, SQUARE, (2.0, 2.0), 0.0, 4.0, 4.0, (40, 90, 200))
     return Violation(
         violation_id=vid,
@@ -28,8 +28,9 @@ def _violation(vid: str, priority: str = "core") -> Violation:
         jurisdiction=None,
         footprint=SQUARE,
         object=obj,
-        appears_at=T0,
+        appears_at=T0 - timedelta(days=40) if preexisting else T0,
         disappears_at=None,
+        preexisting=preexisting,
     )
 
 
@@ -74,3 +75,21 @@ def test_clued_recall_counts_only_violations_an_active_clue_covered_in_time() ->
     assert row["recall_within_revisit"] == 0.75
     assert row["clued"] == 0.5
     assert row["clued_within_revisit"] == 0.25
+
+
+def test_preexisting_violations_are_not_timed_from_the_days_start() -> None:
+    """A shed built weeks ago and first seen at first light is not "7 h late"."""
+    hour = timedelta(hours=1)
+    results = [
+        ViolationResult(_violation("new"), T0, T0, T0 + hour, clued_at=T0 + hour),
+        ViolationResult(_violation("old", preexisting=True), T0, T0, T0 + 7 * hour),
+        ViolationResult(_violation("old-unseen", preexisting=True), T0, T0, None),
+    ]
+    row = _score(results, false=0, km2=1.0, hours=24.0).table("priority")[0]
+    assert (row["violations"], row["new"], row["preexisting"]) == (3, 1, 2)
+    assert row["judged_within_revisit"] == 1
+    assert row["recall_within_revisit"] == 1.0
+    assert row["median_h"] == 1.0
+    assert row["p90_h"] == 1.0
+    assert row["recall"] == pytest.approx(0.667, abs=1e-3)  # all of them, found at any time
+    assert row["recall_preexisting"] == 0.5
