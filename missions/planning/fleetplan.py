@@ -48,7 +48,7 @@ class FleetPlanConfig:
     pack: PackConfig = field(default_factory=PackConfig)
     shared_classes: frozenset[PriorityClass] = frozenset({PriorityClass.CORE})
     # a nest this much farther than the nearest one still helps (on the demo district 8 and
-    # 15 km gave the same core figures as 5 km: the helpers' battery binds, not this limit)
+    # 15 km met no more core visits than 5 km: 77.4 % against 78.0 %; battery binds first)
     share_extra_m: float = 5000.0
 
 
