@@ -9,10 +9,12 @@ is not taken inside the floodlight's own pool). About 1 for an object no brighte
 surroundings, well above 1 for a lit object on dark night ground. By day the figure carries
 little meaning (the sun lights everything), so the clue rules read it only for night sightings.
 
-Measured on the simulator's night scenes (three seeded worlds, every block rendered whole at
-02:00, 148 machinery and truck detections): the 22 on lit night work all measured ≥ 4.8; of
-the 126 on cars, containers and bare ground, all but one ≤ 3.5 (a car under a street lamp:
-4.2). Hence the clue rules' default threshold of 4.
+Measured on the simulator's night scenes (every block of a seeded world rendered whole at
+02:00, machinery and truck detections): on worlds 0–2, the 22 on lit night work all measured
+≥ 4.8 and of the 126 on cars, containers and bare ground all but one ≤ 3.5 (a car under a
+street lamp: 4.2), hence the clue rules' default threshold of 4; on worlds 4–6, not used to
+choose it, 9 of 10 on night work measured ≥ 4 (one 3.9) and 145 of 146 others < 4 (a
+container: 4.7). A clue needs only one lit night sighting, and a site is seen on several.
 
 The measure reads one window through the same ``read`` callback the sliced detector uses, so it
 works on any source (a photo in memory, an orthophoto read by windows) and never needs the whole
