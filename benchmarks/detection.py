@@ -15,14 +15,20 @@ Usage (figures go to stdout as JSON; the synthetic scene is cached in --workdir)
 3. With --sahi: SAHI's ``get_sliced_prediction`` (ultralytics model type) and ours on the same
    in-memory mosaic, one row per pipeline and model file: SAHI and ours on the float model
    (the strict same-model ratio), then ours and SAHI on the INT8 model. Same tile size,
-   overlap, confidence, NMS IoU, ORT threads and session options for every row (SAHI's ORT
-   session is rebuilt with ours, so it neither spins nor gets more threads; --threads also
-   sets torch's, which ultralytics' pre- and post-processing use); the rows run interleaved
-   --rounds times and the ratios are of median wall and median CPU times (CPU time is the
-   steadier one on a shared machine). Each row's CPU time is split into the part inside ONNX
-   Runtime's ``Session.run`` (the network: the same for every pipeline on one model file) and
-   the rest (tiling, resizing, decoding, merging), with the ratio a row would reach if its rest
-   cost nothing: the ceiling of any speed-up on that model file. Duplicates: same-class pairs
+   overlap, confidence, NMS IoU, thread budget T (--threads, default the usable cores) and
+   session options for every row (SAHI's ORT session is rebuilt with ours, so it neither
+   spins nor gets more threads: 1 session x T intra-op threads; torch's threads, which
+   ultralytics' pre- and post-processing use between ORT runs, stay at ultralytics' own
+   min(8, cores - 1), capped at T: SAHI's fastest on 2 cores). With T > 1 ours also runs as
+   T one-thread sessions, the tiles of each batch in parallel (``*_sessions`` rows; SAHI has
+   no such mode, its slices go through one model in turn). Each row states its sessions x
+   threads. The rows run interleaved --rounds times and the ratios are of median wall and
+   median CPU times (CPU time is the steadier one on a shared machine; the load average
+   before and after is reported, and ``summary`` has one line per row). Each row's CPU time is
+   split into the part inside ONNX Runtime's ``Session.run`` (the network: the same for every
+   pipeline on one model file) and the rest (tiling, resizing, decoding, merging), with the
+   ratio a row would reach if its rest cost nothing: the ceiling of any speed-up on that model
+   file. Duplicates: same-class pairs
    with IoS >= 0.5 in the output, of those the pairs no single tile produced
    (``across_tiles``: what a seam merge left behind; the rest are boxes nested in one tile's
    own output), and per labelled object of the mosaic's world whether a box found it
@@ -38,10 +44,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +71,7 @@ from detection.inference import (  # noqa: E402
     tile_windows,
 )
 from detection.inference._boxes import box_areas, pairwise_intersections  # noqa: E402
+from detection.inference._onnx_backend import usable_cores  # noqa: E402
 
 GSD_M = 0.035
 NET_GSD_M = 0.07  # the model saw 4.4-8.75 cm per input pixel in training (model card)
@@ -252,6 +261,13 @@ def throughput(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, Any]:
     ort_rate, ort_found = tiles_per_s(ort_det, tiles, dcfg.batch_size)
     out["onnxruntime_tiles_per_s"] = round(ort_rate, 2)
     out["onnxruntime_detections"] = sum(map(len, ort_found))
+    total = cfg.threads or usable_cores()
+    if total > 1:  # the same tiles on `total` one-thread sessions, tiles of a batch in parallel
+        par_cfg = DetectorConfig(conf_threshold=cfg.conf, num_threads=total, sessions=total)
+        par_det = load_detector(cfg.model, par_cfg)
+        par_rate, par_found = tiles_per_s(par_det, tiles, dcfg.batch_size)
+        out[f"onnxruntime_{total}_sessions_x_1_thread_tiles_per_s"] = round(par_rate, 2)
+        out["onnxruntime_sessions_same_detections"] = par_found == ort_found
     if cfg.int8 is not None:
         int8_det = load_detector(cfg.int8, dcfg)
         int8_rate, int8_found = tiles_per_s(int8_det, tiles, dcfg.batch_size)
@@ -344,6 +360,8 @@ class _Row:
 
     label: str
     run: Callable[[], tuple[list[Detection], list[list[Detection]]]]
+    model: Path
+    setup: str  # sessions x threads, as run
     walls_s: list[float] = field(default_factory=list)
     cpus_s: list[float] = field(default_factory=list)
     ort_cpus_s: list[float] = field(default_factory=list)
@@ -352,11 +370,19 @@ class _Row:
 
 
 class _OrtCpuClock:
-    """Process CPU time spent inside ONNX Runtime's ``Session.run``, every session (SAHI's too)."""
+    """CPU time spent inside ONNX Runtime's ``Session.run``, every session (SAHI's too).
+
+    A one-thread session computes on the calling thread, so its runs are timed with that
+    thread's CPU clock: several of them may run at once (``sessions`` > 1) without counting
+    each other. A multi-thread session's work is on ORT's pool threads, so its runs are timed
+    with the process clock; the benchmark runs those one at a time.
+    """
 
     def __init__(self) -> None:
         self.total_s = 0.0
         self._saved: Any = None
+        self._lock = threading.Lock()
+        self._one_thread: dict[int, bool] = {}
 
     def __enter__(self) -> _OrtCpuClock:
         from onnxruntime.capi import onnxruntime_inference_collection as oic
@@ -364,11 +390,18 @@ class _OrtCpuClock:
         self._saved = inner = oic.Session.run
 
         def run(session: Any, *args: Any, **kwargs: Any) -> Any:
-            c0 = time.process_time()
+            one = self._one_thread.get(id(session))
+            if one is None:
+                threads = session.get_session_options().intra_op_num_threads
+                one = self._one_thread[id(session)] = threads == 1
+            clock = time.thread_time if one else time.process_time
+            c0 = clock()
             try:
                 return inner(session, *args, **kwargs)
             finally:
-                self.total_s += time.process_time() - c0
+                spent = clock() - c0
+                with self._lock:
+                    self.total_s += spent
 
         oic.Session.run = run
         return self
@@ -443,10 +476,13 @@ class _RecordingDetector:
         return out
 
 
-def _ours_row(label: str, model: Path, cfg: BenchConfig, image: NDArray[np.uint8]) -> _Row:
-    detector = _RecordingDetector(
-        load_detector(model, DetectorConfig(conf_threshold=cfg.conf, num_threads=cfg.threads))
-    )
+def _ours_row(
+    label: str, model: Path, cfg: BenchConfig, image: NDArray[np.uint8], sessions: int = 1
+) -> _Row:
+    """Ours on ``model`` with ``sessions`` sessions sharing the --threads budget."""
+    total = cfg.threads or usable_cores()
+    dcfg = DetectorConfig(conf_threshold=cfg.conf, num_threads=total, sessions=sessions)
+    detector = _RecordingDetector(load_detector(model, dcfg))
     size = sahi_tile(cfg, detector.input_size_px)
     h, w = image.shape[:2]
 
@@ -460,8 +496,12 @@ def _ours_row(label: str, model: Path, cfg: BenchConfig, image: NDArray[np.uint8
         found = detect_sliced(detector, (w, h), read, SliceConfig(size, cfg.overlap)).detections
         return found, detector.per_tile
 
-    detector.inner.detect([image[:size, :size]])  # warm up the session
-    return _Row(label, run)
+    detector.inner.detect([image[:size, :size]] * sessions)  # warm up every session (FIFO pool)
+    threads = [s.get_session_options().intra_op_num_threads for s in detector.inner._sessions]
+    batch = SliceConfig(size, cfg.overlap).tiles_per_batch
+    setup = f"ours: {sessions} ORT session(s) x {threads[0]} intra-op thread(s), tiles of a "
+    setup += f"batch ({batch}) on the sessions in parallel" if sessions > 1 else "batch in turn"
+    return _Row(label, run, model, setup)
 
 
 def _sahi_row(
@@ -483,12 +523,26 @@ def _sahi_row(
     )  # fmt: skip
     dmodel.model.overrides["iou"] = ours.config.iou_threshold  # ultralytics' NMS = ours
     dmodel.perform_inference(image[:size, :size])  # builds the predictor and warms it up
+    import torch
+
+    # ultralytics' select_device, run when the predictor is built, sets torch's threads to
+    # min(8, cores - 1): 1 on 2 cores. Kept (capped at the row's budget): raised to 2 on 2
+    # cores, torch's spinning OpenMP threads took the cores from ORT's and SAHI ran 2-4x slower
+    # (A/B under load: 3.8 vs 1.7 s wall per run), so this is SAHI's best setting, not a handicap.
+    torch_threads = min(cfg.threads or usable_cores(), torch.get_num_threads())
+    torch.set_num_threads(torch_threads)
     backend = dmodel.model.predictor.model.backend
     options = ours._session.get_session_options()  # ours exactly: threads, no spin-wait
     session = ort.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )
     backend.session = session
+    threads = session.get_session_options().intra_op_num_threads
+    setup = (
+        f"SAHI: 1 ORT session x {threads} intra-op thread(s) (its ultralytics ONNX session "
+        f"rebuilt with ours' options), slices one after another; torch "
+        f"{torch.get_num_threads()} thread(s)"
+    )
     tiles: list[list[Detection]] = []
     convert = dmodel.convert_original_predictions
 
@@ -501,6 +555,7 @@ def _sahi_row(
 
     def run() -> tuple[list[Detection], list[list[Detection]]]:
         tiles.clear()
+        torch.set_num_threads(torch_threads)  # the same budget whatever ran before
         result = get_sliced_prediction(
             image, dmodel, slice_height=size, slice_width=size, overlap_height_ratio=cfg.overlap,
             overlap_width_ratio=cfg.overlap, perform_standard_pred=False, verbose=0,
@@ -509,7 +564,7 @@ def _sahi_row(
             sys.exit("SAHI's ultralytics predictor made a new ORT session: settings would differ")
         return [_from_sahi(p) for p in result.object_prediction_list], list(tiles)
 
-    return _Row(label, run)
+    return _Row(label, run, model, setup)
 
 
 def _from_sahi(p: Any) -> Detection:
@@ -520,27 +575,34 @@ def _from_sahi(p: Any) -> Detection:
 
 
 def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, Any]:
-    """SAHI and ours on the same image, tile size, overlap and settings, model by model."""
-    if cfg.threads:
-        import torch
+    """SAHI and ours on the same image, tile size, overlap and thread budget, model by model.
 
-        torch.set_num_threads(cfg.threads)
-    dcfg = DetectorConfig(conf_threshold=cfg.conf, num_threads=cfg.threads)
+    Every row gets the same T threads (--threads, default the usable cores): SAHI's one ORT
+    session and ours' one session get T intra-op threads (torch, for ultralytics' pre- and
+    post-processing, between ORT runs, keeps ultralytics' own count capped at T); the
+    ``*_sessions`` rows run ours on T one-thread sessions, the tiles of a batch in parallel
+    (SAHI has no such mode: its slices go through one model in turn).
+    """
+    total = cfg.threads or usable_cores()
+    dcfg = DetectorConfig(conf_threshold=cfg.conf, num_threads=total)
     fp32 = load_detector(cfg.model, dcfg)
     rows = [
         _sahi_row("sahi_float_model", cfg.model, cfg, image, fp32),
         _ours_row("ours_float_model", cfg.model, cfg, image),
     ]
+    if total > 1:
+        rows.append(_ours_row(f"ours_float_model_{total}_sessions", cfg.model, cfg, image, total))
     if cfg.int8 is not None:
-        int8 = load_detector(
-            cfg.int8, DetectorConfig(conf_threshold=cfg.conf, num_threads=cfg.threads)
-        )
+        int8 = load_detector(cfg.int8, dcfg)
         if int8.input_size_px != fp32.input_size_px:
             sys.exit(f"{cfg.int8}: input size {int8.input_size_px} differs from {cfg.model}")
         rows += [
             _ours_row("ours_int8_model", cfg.int8, cfg, image),
             _sahi_row("sahi_int8_model", cfg.int8, cfg, image, int8),
         ]
+        if total > 1:
+            rows.append(_ours_row(f"ours_int8_model_{total}_sessions", cfg.int8, cfg, image, total))
+    load_before = os.getloadavg()
     with _OrtCpuClock() as ort_clock:
         for r in range(cfg.rounds):  # interleaved, order rotated: load drifts hit all rows alike
             for row in rows[r % len(rows) :] + rows[: r % len(rows)]:
@@ -549,9 +611,9 @@ def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, A
                 row.walls_s.append(time.perf_counter() - t0)
                 row.cpus_s.append(time.process_time() - c0)
                 row.ort_cpus_s.append(ort_clock.total_s - o0)
+    load_after = os.getloadavg()
     truth = mosaic_truth(cfg)
-    models = {"sahi_float_model": cfg.model, "ours_float_model": cfg.model,
-              "ours_int8_model": cfg.int8, "sahi_int8_model": cfg.int8}  # fmt: skip
+    sahi_by_model = {row.model: row for row in rows if row.label.startswith("sahi_")}
     sahi_median = statistics.median(rows[0].walls_s)
     sahi_cpu = statistics.median(rows[0].cpus_s)
     h, w = image.shape[:2]
@@ -560,10 +622,20 @@ def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, A
         "tile_px": sahi_tile(cfg, fp32.input_size_px),
         "model_input_px": max(fp32.input_size_px), "overlap": cfg.overlap,
         "conf": cfg.conf, "nms_iou": dcfg.iou_threshold,
-        "ort_threads": cfg.threads or "all", "rounds": cfg.rounds,
-        "ratio": "median SAHI-on-float-model time / median time of the row, wall and CPU "
-        "(CPU: process time of all threads, steadier than wall time on a shared machine)",
+        "threads_per_row": total, "usable_cores": usable_cores(), "rounds": cfg.rounds,
+        "load_average_1_5_15_min": {
+            "before": [round(v, 2) for v in load_before],
+            "after": [round(v, 2) for v in load_after],
+            "note": f"{usable_cores()} usable cores; the rows themselves add up to {total} "
+            "to the load, the rest is other processes taking CPU during the rounds: wall times "
+            "are then noisy, CPU times steadier",
+        },
+        "ratio": "median SAHI time / median time of the row, wall and CPU, against SAHI on the "
+        "float model and against SAHI on the row's own model file (CPU: process time of all "
+        "threads, steadier than wall time on a shared machine; parallel sessions do not lower "
+        "it, they lower wall time)",
     }  # fmt: skip
+    summary: list[str] = []
     for row in rows:
         median = statistics.median(row.walls_s)
         n_tiles = max(1, len(row.per_tile))
@@ -571,20 +643,35 @@ def sahi_side_by_side(cfg: BenchConfig, image: NDArray[np.uint8]) -> dict[str, A
         rest_cpu = statistics.median(
             [c - o for c, o in zip(row.cpus_s, row.ort_cpus_s, strict=True)]
         )
+        same = sahi_by_model.get(row.model, rows[0])
+        same_median = statistics.median(same.walls_s)
+        duplicates = duplicate_pairs(row.found)
+        across = duplicates_across_tiles(row.found, row.per_tile)
         out[row.label] = {
-            "model": str(models[row.label]), "tiles": len(row.per_tile),
+            "model": str(row.model), "setup": row.setup, "tiles": len(row.per_tile),
             "wall_s_median": round(median, 2), "wall_s_all": [round(t, 2) for t in row.walls_s],
+            "wall_ms_per_tile": round(median / n_tiles * 1e3, 1),
             "tiles_per_s": round(len(row.per_tile) / median, 1),
             "speed_vs_sahi_float_model": round(sahi_median / median, 2),
+            f"speed_vs_{same.label}": round(same_median / median, 2),
             "cpu_s_median": round(statistics.median(row.cpus_s), 2),
             "cpu_speed_vs_sahi_float_model": round(sahi_cpu / statistics.median(row.cpus_s), 2),
             "cpu_ms_per_tile_in_onnxruntime": round(ort_cpu / n_tiles * 1e3, 2),
             "cpu_ms_per_tile_rest": round(rest_cpu / n_tiles * 1e3, 2),
             "cpu_speed_vs_sahi_float_model_if_rest_were_free": round(sahi_cpu / ort_cpu, 2),
-            "detections": len(row.found), "duplicate_pairs": duplicate_pairs(row.found),
-            "duplicate_pairs_across_tiles": duplicates_across_tiles(row.found, row.per_tile),
+            "detections": len(row.found), "duplicate_pairs": duplicates,
+            "duplicate_pairs_across_tiles": across,
             "labelled_objects": split_objects(row.found, truth),
         }  # fmt: skip
+        summary.append(
+            f"{row.label}: {median / n_tiles * 1e3:.1f} ms/tile wall, "
+            f"{len(row.per_tile) / median:.1f} tiles/s, {sahi_median / median:.2f}x SAHI-float "
+            f"wall ({same_median / median:.2f}x {same.label}), CPU ms/tile ORT "
+            f"{ort_cpu / n_tiles * 1e3:.1f} + rest {rest_cpu / n_tiles * 1e3:.1f}, "
+            f"{len(row.found)} boxes, {duplicates} duplicate pairs ({across} across tiles) "
+            f"| {row.setup}"
+        )
+    out["summary"] = summary
     return out
 
 
@@ -698,7 +785,9 @@ def main() -> None:
     p.add_argument("--tiles", type=int, default=32)
     p.add_argument("--overlap", type=float, default=0.2)
     p.add_argument("--conf", type=float, default=0.25)
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument(
+        "--threads", type=int, default=None, help="ORT threads per row (default: all cores)"
+    )
     p.add_argument("--sahi", action="store_true")
     p.add_argument("--skip-large", action="store_true")
     p.add_argument("--seam-check-only", action="store_true", help="merge quality vs SAHI, no model")

@@ -74,6 +74,12 @@ def detect(
     conf: Annotated[float, typer.Option(help="Minimum score")] = 0.25,
     iou: Annotated[float, typer.Option(help="NMS IoU threshold")] = 0.45,
     batch_size: Annotated[int, typer.Option(help="Tiles per inference batch")] = 8,
+    sessions: Annotated[
+        int,
+        typer.Option(
+            help="ONNX Runtime sessions running a batch's tiles at once (cores split among them)"
+        ),
+    ] = 1,
     altitude_reference: Annotated[
         AltitudeReference, typer.Option(help="Photo altitude: above take-off or sea level")
     ] = AltitudeReference.TAKEOFF,
@@ -123,7 +129,7 @@ def detect(
             paths=paths,
             model=model,
             detector_config=DetectorConfig(
-                conf_threshold=conf, iou_threshold=iou, batch_size=batch_size
+                conf_threshold=conf, iou_threshold=iou, batch_size=batch_size, sessions=sessions
             ),
             config=config,
             out=out,

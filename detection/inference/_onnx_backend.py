@@ -9,7 +9,10 @@ followed by ``nc`` class scores (already sigmoid-ed, no objectness). Its ``metad
 from __future__ import annotations
 
 import ast
+import os
+import queue
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +111,36 @@ def decode_ultralytics(
     ]
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def threads_per_session(num_threads: int | None, sessions: int) -> int | None:
+    """Intra-op threads of each of ``sessions`` sessions sharing ``num_threads`` (None: ORT's).
+
+    One session keeps ``num_threads`` as given (None lets ONNX Runtime pick); several split
+    the budget (``None``: the usable cores) evenly, at least one thread each.
+    """
+    if sessions == 1:
+        return num_threads
+    return max(1, (num_threads or usable_cores()) // sessions)
+
+
 class OnnxDetector:
     """Runs an ultralytics-layout ONNX detection model on the CPU with ONNX Runtime.
 
     Batches up to ``config.batch_size`` images when the model has a dynamic batch axis and
     falls back to one image per run for static-batch exports (the ultralytics default).
+
+    With ``config.sessions`` > 1 the model is loaded into that many independent sessions (they
+    share nothing: each holds its own copy of the weights) and the runs of one ``detect`` call
+    go to a thread pool of as many workers, one session per run; ONNX Runtime releases the GIL
+    while it computes, so the runs overlap. A dynamic-batch model's images are then split into
+    ``ceil(n / sessions)``-image runs (at most ``batch_size``), so every session gets work.
     """
 
     def __init__(self, model_path: Path | str, config: DetectorConfig | None = None) -> None:
@@ -124,16 +152,20 @@ class OnnxDetector:
         if not self.model_path.is_file():
             raise ModelError(f"{self.model_path}: model file not found; pass --model PATH")
         options = ort.SessionOptions()
-        if self.config.num_threads is not None:
-            options.intra_op_num_threads = self.config.num_threads
+        intra_op_threads = threads_per_session(self.config.num_threads, self.config.sessions)
+        if intra_op_threads is not None:
+            options.intra_op_num_threads = intra_op_threads
         options.log_severity_level = 3
         if not self.config.spin_wait:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         try:
-            self._session = ort.InferenceSession(
-                str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            self._sessions: list[Any] = [
+                ort.InferenceSession(
+                    str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                )
+                for _ in range(self.config.sessions)
+            ]
         except (  # ORT's own exceptions derive from Exception directly
             ort_errors.Fail,
             ort_errors.InvalidGraph,
@@ -147,6 +179,15 @@ class OnnxDetector:
                 f"{self.model_path}: ONNX Runtime cannot load the model ({e}); "
                 "check that it is an ONNX export of a detection model"
             ) from e
+        self._session = self._sessions[0]
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()  # sessions free to run
+        for session in self._sessions:
+            self._idle.put(session)
+        self._pool = (
+            ThreadPoolExecutor(self.config.sessions, thread_name_prefix="onnx-session")
+            if self.config.sessions > 1
+            else None
+        )
         self._input_name, self._fixed_batch, fixed_hw = self._inspect_input()
         metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
         self._class_names = parse_class_names(metadata, self._inspect_output())
@@ -189,14 +230,22 @@ class OnnxDetector:
     def detect(self, images: Sequence[RgbImage]) -> list[list[Detection]]:
         """Detections per image; images of any size are letterboxed to the input size."""
         step = self._fixed_batch or self.config.batch_size
-        results: list[list[Detection]] = []
-        for start in range(0, len(images), step):
-            results.extend(self._run_batch(images[start : start + step]))
-        return results
+        if self._pool is not None and self._fixed_batch is None:
+            step = min(step, -(-len(images) // self.config.sessions))  # every session gets work
+        starts = range(0, len(images), max(1, step))
 
-    def _run_batch(self, images: Sequence[RgbImage]) -> list[list[Detection]]:
+        def run(start: int) -> list[list[Detection]]:
+            return self._run_batch(images[start : start + step], first=start)
+
+        if self._pool is None or len(starts) < 2:
+            batches = [run(start) for start in starts]
+        else:  # map keeps the input order whatever order the runs finish in
+            batches = list(self._pool.map(run, starts))
+        return [found for batch in batches for found in batch]
+
+    def _run_batch(self, images: Sequence[RgbImage], first: int = 0) -> list[list[Detection]]:
         prepared = [
-            letterbox(check_rgb(im, where=f"image {i}"), self.input_size_px)
+            letterbox(check_rgb(im, where=f"image {first + i}"), self.input_size_px)
             for i, im in enumerate(images)
         ]
         in_h, in_w = self.input_size_px
@@ -205,7 +254,7 @@ class OnnxDetector:
         blob[len(prepared) :] = 0.0
         for i, (canvas, _) in enumerate(prepared):  # HWC uint8 -> CHW float32 [0, 1], one pass
             np.divide(canvas.transpose(2, 0, 1), np.float32(255.0), out=blob[i])
-        (output,) = self._session.run(None, {self._input_name: blob})[:1]
+        output = self._infer(blob)
         predictions = np.asarray(output)
         if predictions.ndim != 3:
             raise ModelError(f"{self.model_path}: output has shape {predictions.shape}, not 3-D")
@@ -214,3 +263,13 @@ class OnnxDetector:
             decode_ultralytics(predictions[i], transform, self._class_names, self.config)
             for i, (_, transform) in enumerate(prepared)
         ]
+
+    def _infer(self, blob: NDArray[np.float32]) -> Any:
+        """The network's first output for ``blob``, on a session no other run is using."""
+        if self._pool is None:  # one session: ORT allows concurrent runs, as before
+            return self._session.run(None, {self._input_name: blob})[0]
+        session = self._idle.get()
+        try:
+            return session.run(None, {self._input_name: blob})[0]
+        finally:
+            self._idle.put(session)

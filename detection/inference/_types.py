@@ -56,6 +56,12 @@ class DetectorConfig:
     exports put ``imgsz`` in the ONNX metadata) is run at that size. ``spin_wait`` lets ONNX
     Runtime's idle threads busy-wait; off by default because on shared or small CPUs the
     spinning threads steal the cores that the work needs (measured 1.5-2x slower on 2 vCPUs).
+
+    ``sessions`` (ONNX backend only) runs the images of one ``detect`` call on that many
+    independent ONNX Runtime sessions at once, each with ``num_threads // sessions`` intra-op
+    threads (at least 1; ``num_threads=None`` counts the usable cores), so that the tiles of a
+    batch are inferred concurrently rather than one after another through one session. Output
+    is the same as with one session, in the same order.
     """
 
     conf_threshold: float = 0.25
@@ -65,6 +71,7 @@ class DetectorConfig:
     input_size_px: int = 640
     num_threads: int | None = None
     spin_wait: bool = False
+    sessions: int = 1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.conf_threshold <= 1.0:
@@ -78,6 +85,8 @@ class DetectorConfig:
             )
         if self.num_threads is not None and self.num_threads < 1:
             raise ValueError(f"num_threads {self.num_threads} must be >= 1 or None (all cores)")
+        if self.sessions < 1:
+            raise ValueError(f"sessions {self.sessions} must be >= 1 (1: one ONNX Runtime session)")
 
 
 @runtime_checkable
