@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.clues.config import ClueConfig
@@ -87,6 +88,26 @@ def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
         yield
     finally:
         timings[key] = timings.get(key, 0.0) + time.perf_counter() - t0
+
+
+def _clue_facts(engine: Engine) -> list[ClueFact]:
+    """Every stored clue with the times of its sightings, for scoring."""
+    with Session(engine) as session:
+        seen: dict[int, list[datetime]] = defaultdict(list)
+        for clue_id, at in session.execute(select(SightingRow.clue_id, SightingRow.observed_at)):
+            seen[clue_id].append(at)
+        return [
+            ClueFact(
+                c.id,
+                c.detection_class,
+                c.status,
+                c.geom,
+                c.confidence,
+                c.first_seen_at,
+                tuple(sorted(seen[c.id])),
+            )
+            for c in session.scalars(select(ClueRow))
+        ]
 
 
 def run_day(
@@ -182,11 +203,7 @@ def run_day(
         _ingest(engine, baseline + imaging.stats.views_records, clue_config)
         tickets = promote_clues(engine, config=TicketConfig(), now=end)
     with _timed(timings, "score"):
-        with Session(engine) as session:
-            clues = [
-                ClueFact(c.id, c.detection_class, c.status, c.geom, c.confidence, c.first_seen_at)
-                for c in session.scalars(select(ClueRow))
-            ]
+        clues = _clue_facts(engine)
         score = score_day(world, imaging.stats.views_records, clues, crs=crs)
         view = current_coverage(engine, at=end, window_hours=config.hours)
         coverage = [

@@ -17,7 +17,9 @@ A *false clue* is an active clue (one that would become a ticket) that overlaps 
 its class in the same way — legal activity inside a permit included, since that one must be
 suppressed. A violation is *clued* when an active clue of its class overlaps it that way: what
 an officer would get, after the clue rules (a detection alone may still be suppressed or kept
-as a baseline record). Its time is the clue's first sighting.
+as a baseline record). Its time is the clue's first sighting at or after the violation's
+first active moment (a clue started earlier by a look-alike on the same spot, or by the
+survey the day before, gets no credit for that earlier sighting).
 
 A false-clue rate from a small simulated area is coarse (one clue is many per 100 km²), so it
 comes with its one-sided 95 % Poisson upper bound and the area·days a zero count would need to
@@ -56,6 +58,7 @@ class ClueFact:
     geom: shapely.Geometry  # WGS-84
     confidence: float = 0.0
     first_seen_at: datetime | None = None
+    sightings: tuple[datetime, ...] = ()  # when each of its detections was taken
 
 
 @dataclass(frozen=True)
@@ -260,9 +263,9 @@ def score_day(
         ]
         if not hits:
             false.append(c)
-        seen = c.first_seen_at or end
         for v in hits:
-            if v.violation_id not in clued or seen < clued[v.violation_id]:
+            seen = _clued_time(c, first[v.violation_id], end)
+            if seen is not None and (v.violation_id not in clued or seen < clued[v.violation_id]):
                 clued[v.violation_id] = seen
     results = [
         ViolationResult(
@@ -275,6 +278,14 @@ def score_day(
         for v in violations
     ]
     return DayScore(results, false, dict(statuses), start, end, world.simulated_area_km2)
+
+
+def _clued_time(c: ClueFact, first_active: datetime | None, end: datetime) -> datetime | None:
+    """The clue's first sighting at or after ``first_active`` (``None``: none was)."""
+    if not c.sightings:  # sightings unknown: its first one
+        return c.first_seen_at or end
+    after = [t for t in c.sightings if first_active is None or t >= first_active]
+    return min(after) if after else None
 
 
 def _match(det: Detection, index: _Index, found: dict[str, datetime], min_overlap: float) -> None:

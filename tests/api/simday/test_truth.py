@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import shapely
 
-from api.simday.truth import ClueFact, DayScore, ViolationResult, poisson_upper_95
+from api.simday.truth import (
+    ClueFact,
+    DayScore,
+    ViolationResult,
+    _clued_time,
+    poisson_upper_95,
+)
 from detection.classes import ViolationClass
 from detection.synthetic.world import ObjectKind, SceneObject
 from patrol.sim.dynamics import Violation
@@ -93,3 +99,18 @@ def test_preexisting_violations_are_not_timed_from_the_days_start() -> None:
     assert row["p90_h"] == 1.0
     assert row["recall"] == pytest.approx(0.667, abs=1e-3)  # all of them, found at any time
     assert row["recall_preexisting"] == 0.5
+
+
+def test_a_clue_started_before_the_violation_appeared_gets_no_credit_for_that() -> None:
+    """A look-alike seen on the spot the day before, then the real object: timed from the latter."""
+    hour = timedelta(hours=1)
+    end = T0 + 24 * hour
+
+    def clue(first: datetime, *seen: datetime) -> ClueFact:
+        return ClueFact(1, "illegal_structure", "active", SQUARE, 0.7, first, tuple(seen))
+
+    assert (
+        _clued_time(clue(T0 - 20 * hour, T0 - 20 * hour, T0 + 3 * hour), T0, end) == T0 + 3 * hour
+    )
+    assert _clued_time(clue(T0 - hour, T0 - hour), T0, end) is None  # never seen after
+    assert _clued_time(clue(T0 - hour), T0, end) == T0 - hour  # no sighting times: its first
