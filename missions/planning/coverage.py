@@ -22,7 +22,7 @@ import shapely
 from numpy.typing import NDArray
 
 from missions.planning.errors import PlanningError
-from missions.planning.swaths import Block, Frame, Lines, area_edges, blocks_for, sweep_lines
+from missions.planning.swaths import Frame, Lines, area_edges, block_chains, sweep_lines
 from missions.planning.sweepcost import (
     SweepBatch,
     SweepCost,
@@ -128,12 +128,15 @@ def _pieces(area: shapely.Geometry, cost: SweepCost) -> FloatArray:
 def _samples(breaks: FloatArray, step_rad: float) -> FloatArray:
     """Both ends (just inside) of every line-count piece and points at most ``step`` apart."""
     a, b = breaks[:-1] + _INSIDE_RAD, breaks[1:] - _INSIDE_RAD
-    k = np.maximum(1, np.ceil((b - a) / step_rad)).astype(np.int64)
-    piece = np.repeat(np.arange(len(a)), k + 1)
-    i = np.arange(len(piece)) - np.repeat(np.cumsum(k + 1) - (k + 1), k + 1)
-    out = a[piece] + (b - a)[piece] * i / k[piece]
-    thin = (b - a)[piece] <= 2 * _INSIDE_RAD
-    return np.where(thin, (breaks[:-1] + breaks[1:])[piece] / 2.0, out)
+    width = b - a
+    k = np.maximum(1, np.ceil(width / step_rad)).astype(np.int64)
+    piece = np.arange(len(a)).repeat(k + 1)
+    i = np.arange(len(piece)) - ((k + 1).cumsum() - (k + 1)).repeat(k + 1)
+    out = a[piece] + width[piece] * i / k[piece]
+    thin = width <= 2 * _INSIDE_RAD
+    if not thin.any():
+        return out
+    return np.where(thin[piece], (breaks[:-1] + breaks[1:])[piece] / 2.0, out)
 
 
 def best_sweep_angle(area: shapely.Geometry, *, cost: SweepCost) -> float:
@@ -142,8 +145,10 @@ def best_sweep_angle(area: shapely.Geometry, *, cost: SweepCost) -> float:
     The line count, which dominates the cost, jumps at angles found in closed form; every piece
     between them is sampled (ends and a grid of ``angle_step_deg``), then the step is halved
     around the best few, staying inside their piece (one batch per few halvings: each batch
-    has a fixed cost). Within a piece the cost still jumps (photo counts, blocks), so the
-    result is the best angle seen, not a proven optimum.
+    has a fixed cost). When the best angle then lies half a step out, as far as the halvings
+    reach, its valley may go on beyond: one more batch halves on around it. Within a piece the
+    cost still jumps (photo counts, blocks), so the result is the best angle seen, not a proven
+    optimum.
     """
     return _search(_Sweeper(area, cost, None), area)[0]
 
@@ -157,24 +162,68 @@ def _search(sweeper: _Sweeper, area: shapely.Geometry) -> tuple[float, Lines | N
     cost = sweeper.cost
     breaks = _pieces(area, cost)
     step = math.radians(cost.angle_step_deg)
-    angles = np.unique(np.clip(_samples(breaks, step), 0.0, math.pi) % math.pi)
+    angles = np.minimum(np.maximum(_samples(breaks, step), 0.0), math.pi) % math.pi
+    if not np.logical_and.reduce(angles[1:] > angles[:-1]):  # usually sorted, no repeats
+        angles = np.unique(angles)
     batches = [sweeper.batch(angles)]
     costs = _costs_of(batches[0], len(angles))
     done = 0
+    far = np.empty(0)  # refined angles half a step out (the farthest the halvings reach)
     for top, halvings in _REFINE:
         levels = np.arange(done, done + halvings) + 1
-        done += halvings
         offsets = step * np.concatenate([-(0.5**levels), 0.5**levels])
-        best = angles[_basins(angles, costs, top)]
-        piece = np.clip(np.searchsorted(breaks, best, side="right"), 1, len(breaks) - 1)
-        lo, hi = breaks[piece - 1] + _INSIDE_RAD, breaks[piece] - _INSIDE_RAD
-        near = np.clip(best[:, None] + offsets[None, :], lo[:, None], hi[:, None]) % math.pi
-        fresh = np.setdiff1d(near.ravel(), angles)
-        batches.append(sweeper.batch(fresh) if len(fresh) else None)
+        near, free = _around(breaks, angles[_basins(angles, costs, top)], offsets)
+        if done == 0:
+            ends = near[:, [0, halvings]]
+            far = ends[free[:, [0, halvings]]]
+        done += halvings
+        batch, fresh = _new_batch(sweeper, near, angles)
+        batches.append(batch)
         angles = np.concatenate([angles, fresh])
-        costs = np.concatenate([costs, _costs_of(batches[-1], len(fresh))])
+        costs = np.concatenate([costs, _costs_of(batch, len(fresh))])
     pick = int(np.lexsort((angles, costs))[0])
+    if len(far) and np.logical_or.reduce(far == angles[pick]):
+        # the best lies as far out as the refinement reached: its valley may go on beyond, so
+        # halve on around it once (as far as a quarter step each way)
+        levels = np.arange(2, _REFINE[0][1] + 1)
+        offsets = step * np.concatenate([-(0.5**levels), 0.5**levels])
+        near, _ = _around(breaks, angles[pick : pick + 1], offsets)
+        batch, fresh = _new_batch(sweeper, near, angles)
+        if batch is not None:
+            batches.append(batch)
+            angles = np.concatenate([angles, fresh])
+            costs = np.concatenate([costs, batch.costs])
+            pick = int(np.lexsort((angles, costs))[0])
     return float(angles[pick]), _lines_at(batches, pick)
+
+
+def _around(
+    breaks: FloatArray, centres: FloatArray, offsets: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Angles at ``offsets`` from each of ``centres`` (one row each), kept inside the centre's
+    line-count piece; and which of them needed no clipping to stay there."""
+    piece = np.minimum(np.maximum(breaks.searchsorted(centres, side="right"), 1), len(breaks) - 1)
+    lo, hi = breaks[piece - 1] + _INSIDE_RAD, breaks[piece] - _INSIDE_RAD
+    raw = centres[:, None] + offsets[None, :]
+    near = np.minimum(np.maximum(raw, lo[:, None]), hi[:, None])
+    return near % math.pi, near == raw
+
+
+def _new_batch(
+    sweeper: _Sweeper, near: FloatArray, angles: FloatArray
+) -> tuple[SweepBatch | None, FloatArray]:
+    """The batch of the angles in ``near`` not yet in ``angles``, and those angles (sorted; as
+    ``np.setdiff1d``, with less overhead)."""
+    fresh = np.sort(near.ravel())
+    keep = np.empty(len(fresh), dtype=bool)
+    keep[:1] = True
+    keep[1:] = fresh[1:] != fresh[:-1]
+    fresh = fresh[keep]
+    if len(angles) and len(fresh):
+        known = np.sort(angles)
+        at = np.minimum(known.searchsorted(fresh), len(known) - 1)
+        fresh = fresh[known[at] != fresh]
+    return (sweeper.batch(fresh) if len(fresh) else None), fresh
 
 
 def _basins(angles: FloatArray, costs: FloatArray, top: int) -> NDArray[np.intp]:
@@ -185,12 +234,15 @@ def _basins(angles: FloatArray, costs: FloatArray, top: int) -> NDArray[np.intp]
     counts change), and a narrow low stretch beside a worse sample is missed unless its valley
     is refined too, so the last third goes to the best valleys not already chosen.
     """
-    best = np.argsort(costs, kind="stable")[: top - top // 3]
-    by_angle = np.argsort(angles, kind="stable")
+    best = costs.argsort(kind="stable")[: top - top // 3]
+    by_angle = angles.argsort(kind="stable")
     c = costs[by_angle]
-    low = (c <= np.roll(c, 1)) & (c <= np.roll(c, -1))  # [0, π) wraps around
+    around = np.concatenate([c[-1:], c, c[:1]])  # [0, π) wraps around
+    low = (c <= around[:-2]) & (c <= around[2:])
     valleys = by_angle[np.lexsort((c, ~low))]  # valleys first, each group by cost
-    valleys = valleys[~np.isin(valleys, best)][: top // 3]
+    chosen = np.zeros(len(costs), dtype=bool)
+    chosen[best] = True
+    valleys = valleys[~chosen[valleys]][: top // 3]
     return np.concatenate([best, valleys])
 
 
@@ -237,57 +289,86 @@ def order_points_2opt(points: FloatArray, start: XY, end: XY) -> list[int]:
 Leg = tuple[XY, XY]
 
 
-def _flights(frame: Frame, blocks: list[Block], cost: SweepCost) -> list[list[list[Leg]]]:
-    """Per block its four ways to fly (from either end line, first line either way), in world.
+@dataclass(frozen=True)
+class _Flight:
+    """A block's lines as flown (ends in world coordinates, in block order), and its four ways to
+    fly them: variant ``k`` starts from the first line (``k < 2``) or the last, and flies that
+    line left to right (``k`` even) or right to left."""
+
+    left: list[XY]
+    right: list[XY]
+
+    def legs(self, k: int) -> list[Leg]:
+        n = len(self.left)
+        order = range(n) if k < 2 else range(n - 1, -1, -1)
+        left_first = k % 2 == 0
+        return [
+            (self.left[i], self.right[i])
+            if (p % 2 == 0) == left_first
+            else (self.right[i], self.left[i])
+            for p, i in enumerate(order)
+        ]
+
+    def entry(self, k: int) -> XY:
+        i = 0 if k < 2 else len(self.left) - 1
+        return self.left[i] if k % 2 == 0 else self.right[i]
+
+    def exit(self, k: int) -> XY:
+        n = len(self.left)
+        i = n - 1 if k < 2 else 0
+        return self.right[i] if ((n - 1) % 2 == 0) == (k % 2 == 0) else self.left[i]
+
+
+def _flights(frame: Frame, lines: Lines, cost: SweepCost) -> list[_Flight]:
+    """Per boustrophedon block (:func:`~missions.planning.swaths.block_chains`) its lines as
+    flown, in world coordinates.
 
     Lines are flown only as far as their photos need; all ends go to world coordinates at once.
     """
-    ivs = [iv for b in blocks for iv in b.intervals]
-    f0, f1 = flown_extent(np.array([iv.x0 for iv in ivs]), np.array([iv.x1 for iv in ivs]), cost)
-    ys = np.array([iv.y for iv in ivs])
-    ends = frame.to_world(np.column_stack([np.concatenate([f0, f1]), np.tile(ys, 2)])).tolist()
-    left = [(x, y) for x, y in ends[: len(ivs)]]
-    right = [(x, y) for x, y in ends[len(ivs) :]]
-    out, at = [], 0
-    for b in blocks:
-        idx = list(range(at, at + len(b.intervals)))
-        at += len(idx)
-        variants = []
-        for order in (idx, idx[::-1]):
-            for left_first in (True, False):
-                variants.append(
-                    [
-                        (left[i], right[i]) if (p % 2 == 0) == left_first else (right[i], left[i])
-                        for p, i in enumerate(order)
-                    ]
-                )
-        out.append(variants)
-    return out
+    n = len(lines.k)
+    f0, f1 = flown_extent(lines.x0, lines.x1, cost)
+    ys = lines.ys[lines.k]
+    flown = np.empty((2 * n, 2))
+    flown[:n, 0], flown[n:, 0], flown[:n, 1], flown[n:, 1] = f0, f1, ys, ys
+    ends = frame.to_world(flown).tolist()
+    left = [(x, y) for x, y in ends[:n]]
+    right = [(x, y) for x, y in ends[n:]]
+    return [
+        _Flight([left[c] for c in chain], [right[c] for c in chain])
+        for chain in block_chains(lines.k.tolist(), lines.x0.tolist(), lines.x1.tolist())
+    ]
 
 
-def _choose_entries(options: list[list[list[Leg]]], start: XY, end: XY) -> list[int]:
+def _first_min(values: list[float]) -> int:
+    """Index of the smallest value (the first, on ties)."""
+    return min(range(len(values)), key=values.__getitem__)
+
+
+def _choose_entries(options: list[_Flight], start: XY, end: XY) -> list[int]:
     """Per block, which of its entry variants minimises the hops (Viterbi over the order)."""
-    cost = [math.dist(start, o[0][0]) for o in options[0]]
+    cost = [math.dist(start, options[0].entry(k)) for k in range(4)]
     back: list[list[int]] = []
     for prev, cur in itertools.pairwise(options):
+        exits = [prev.exit(k) for k in range(4)]
         row, arg = [], []
-        for o in cur:
-            hops = [cost[k] + math.dist(p[-1][1], o[0][0]) for k, p in enumerate(prev)]
-            k = int(np.argmin(hops))
+        for j in range(4):
+            entry = cur.entry(j)
+            hops = [cost[k] + math.dist(exits[k], entry) for k in range(4)]
+            k = _first_min(hops)
             row.append(hops[k])
             arg.append(k)
         cost, back = row, [*back, arg]
-    final = [c + math.dist(o[-1][1], end) for c, o in zip(cost, options[-1], strict=True)]
-    pick = [int(np.argmin(final))]
+    final = [c + math.dist(options[-1].exit(k), end) for k, c in enumerate(cost)]
+    pick = [_first_min(final)]
     for arg in reversed(back):
         pick.append(arg[pick[-1]])
     return pick[::-1]
 
 
-def _centres(variants: list[list[list[Leg]]]) -> FloatArray:
+def _centres(flights: list[_Flight]) -> FloatArray:
     """Per block the mean of its line ends (where the ordering visits it)."""
     return np.array(
-        [np.mean([p for leg in v[0] for p in leg], axis=0) for v in variants], dtype=float
+        [np.mean([p for leg in f.legs(0) for p in leg], axis=0) for f in flights], dtype=float
     )
 
 
@@ -318,12 +399,11 @@ def plan_coverage(
         frame, lines = sweeper.lines(angle)
     else:
         frame, lines = Frame(angle, sweeper.origin), found
-    blocks = blocks_for(lines.to_intervals())
-    if not blocks:
+    if not len(lines.k):
         return CoveragePath(angle, ())
-    variants = _flights(frame, blocks, cost)
-    order = [0] if len(variants) == 1 else order_points_2opt(_centres(variants), start, end)
-    options = [variants[i] for i in order]
+    flights = _flights(frame, lines, cost)
+    order = [0] if len(flights) == 1 else order_points_2opt(_centres(flights), start, end)
+    options = [flights[i] for i in order]
     pick = _choose_entries(options, start, end)
-    legs = tuple(leg for o, k in zip(options, pick, strict=True) for leg in o[k])
+    legs = tuple(leg for o, k in zip(options, pick, strict=True) for leg in o.legs(k))
     return CoveragePath(angle, legs)

@@ -30,6 +30,7 @@ __all__ = [
     "Interval",
     "Lines",
     "area_edges",
+    "block_chains",
     "blocks_for",
     "sweep_lines",
 ]
@@ -54,9 +55,10 @@ class Frame:
     def to_world(self, xy: FloatArray) -> FloatArray:
         c, s = math.cos(self.angle_rad), math.sin(self.angle_rad)
         q = np.asarray(xy, dtype=float)
-        x = c * q[:, 0] - s * q[:, 1] + self.origin[0]
-        y = s * q[:, 0] + c * q[:, 1] + self.origin[1]
-        return np.column_stack([x, y])
+        out = np.empty((len(q), 2))
+        out[:, 0] = c * q[:, 0] - s * q[:, 1] + self.origin[0]
+        out[:, 1] = s * q[:, 0] + c * q[:, 1] + self.origin[1]
+        return out
 
     def geometry_to_sweep(self, geom: shapely.Geometry) -> shapely.Geometry:
         return shapely.transform(geom, self.to_sweep)
@@ -103,6 +105,9 @@ def _clip(pieces: list[Interval], keep_out: shapely.Geometry | None) -> list[Int
 
 def area_edges(area: shapely.Geometry) -> FloatArray:
     """All ring edges of a (multi)polygon as rows ``x1, y1, x2, y2`` (computed once per area)."""
+    if shapely.get_type_id(area) == 3 and shapely.get_num_interior_rings(area) == 0:
+        coords = shapely.get_coordinates(area)  # one ring: the exterior, closed
+        return np.concatenate([coords[:-1], coords[1:]], axis=1)
     rings = shapely.get_rings(shapely.get_parts(area))
     coords, idx = shapely.get_coordinates(rings, return_index=True)
     same = idx[1:] == idx[:-1]
@@ -159,25 +164,35 @@ def sweep_lines(
 
 def blocks_for(intervals: list[Interval]) -> list[Block]:
     """Group intervals into boustrophedon blocks (one-to-one overlap of consecutive lines)."""
+    chains = block_chains(
+        [iv.line for iv in intervals], [iv.x0 for iv in intervals], [iv.x1 for iv in intervals]
+    )
+    return [Block(tuple(intervals[c] for c in chain)) for chain in chains]
+
+
+def block_chains(k: list[int], x0: list[float], x1: list[float]) -> list[list[int]]:
+    """:func:`blocks_for` on plain lists (line, x0, x1 per interval): indices per block.
+
+    Blocks come in the order of their first interval; each lists its intervals line by line.
+    """
+    n = len(k)
     by_line: dict[int, list[int]] = {}
-    for i, iv in enumerate(intervals):
-        by_line.setdefault(iv.line, []).append(i)
-    succ: dict[int, list[int]] = {i: [] for i in range(len(intervals))}
-    pred: dict[int, list[int]] = {i: [] for i in range(len(intervals))}
-    for line, members in by_line.items():
-        for i in members:
-            a = intervals[i]
-            for j in by_line.get(line + 1, []):
-                b = intervals[j]
-                if a.x0 + _EPS_M < b.x1 and b.x0 + _EPS_M < a.x1:
-                    succ[i].append(j)
-                    pred[j].append(i)
-    blocks: list[Block] = []
-    for i in range(len(intervals)):
+    for i, line in enumerate(k):
+        by_line.setdefault(line, []).append(i)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        a0, a1 = x0[i], x1[i]
+        for j in by_line.get(k[i] + 1, ()):
+            if a0 + _EPS_M < x1[j] and x0[j] + _EPS_M < a1:
+                succ[i].append(j)
+                pred[j].append(i)
+    blocks: list[list[int]] = []
+    for i in range(n):
         if len(pred[i]) == 1 and len(succ[pred[i][0]]) == 1:
             continue  # continues its predecessor's block
         chain = [i]
         while len(succ[chain[-1]]) == 1 and len(pred[succ[chain[-1]][0]]) == 1:
             chain.append(succ[chain[-1]][0])
-        blocks.append(Block(tuple(intervals[c] for c in chain)))
+        blocks.append(chain)
     return blocks
