@@ -75,11 +75,13 @@ def detect(
     iou: Annotated[float, typer.Option(help="NMS IoU threshold")] = 0.45,
     batch_size: Annotated[int, typer.Option(help="Tiles per inference batch")] = 8,
     sessions: Annotated[
-        int,
+        int | None,
         typer.Option(
-            help="ONNX Runtime sessions running a batch's tiles at once (cores split among them)"
+            help="ONNX Runtime sessions running a batch's tiles at once, the cores split among "
+            "them [local: min(cores, batch size); ray: 1 per worker]",
+            show_default=False,
         ),
-    ] = 1,
+    ] = None,
     altitude_reference: Annotated[
         AltitudeReference, typer.Option(help="Photo altitude: above take-off or sea level")
     ] = AltitudeReference.TAKEOFF,
@@ -104,11 +106,14 @@ def detect(
     from rich.console import Console  # noqa: PLC0415
 
     from detection.inference import DetectorConfig, SliceConfig  # noqa: PLC0415
+    from detection.inference._onnx_backend import usable_cores  # noqa: PLC0415
     from detection.inference.pipeline import PipelineConfig  # noqa: PLC0415
     from detection.inference.ray_engine import RayConfig  # noqa: PLC0415
     from detection.sources import SourceConfig  # noqa: PLC0415
 
     console = Console(stderr=True)
+    if sessions is None:  # one-thread sessions beat one many-thread session on small tiles
+        sessions = 1 if engine is Engine.RAY else max(1, min(usable_cores(), batch_size))
     options = {
         "model": str(model.resolve()), "tile_size": tile_size, "overlap": overlap, "conf": conf,
         "iou": iou, "altitude_reference": altitude_reference.value,
