@@ -157,11 +157,17 @@ def test_a_battery_too_low_for_the_sortie_turns_home_early(
 
 
 def test_wind_above_the_limit_holds_the_launch(dock: SimDjiDock, survey_sortie: Sortie) -> None:
-    dock.set_wind(dock.nest.profile.wind_launch_limit_mps + 3.0)
+    wind = dock.nest.profile.wind_launch_limit_mps + 3.0
+    dock.set_wind(wind)
     with _adapter(dock) as adapter:
-        state = adapter.state()
+        # an OSD report the dock composed before the change may still be on its way (a CI run
+        # read 0.0 once): the adapter reports what the dock last said, so wait for the new one
+        deadline = time.monotonic() + 5.0
+        while (state := adapter.state()).wind_mps != pytest.approx(wind):
+            if time.monotonic() > deadline:
+                break
         log = adapter.fly(survey_sortie)
-    assert state.wind_mps == pytest.approx(dock.nest.profile.wind_launch_limit_mps + 3.0)
+    assert state.wind_mps == pytest.approx(wind)
     assert log.outcome is FlightOutcome.NOT_LAUNCHED
     assert "flighttask_execute refused" in log.reason
     assert "wind" in log.reason
