@@ -80,6 +80,19 @@ def test_chosen_angle_is_no_worse_than_100_random_angles(
         assert best_cost <= other * (1 + TOLERANCE)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness: a 0.15° window (142.56–142.72°) inside one line-count piece where "
+    "the cost drops 3 %; no sample or refinement lands in it (found by a scan of 1,700 random "
+    "polygons; the search would need the angles where the block structure changes)",
+)
+def test_known_narrow_valley_inside_a_piece_is_missed() -> None:
+    area = random_polygon(8796, 10)
+    best = best_sweep_angle(area, cost=COST)
+    inside = math.radians(142.65)
+    assert sweep_time_s(area, best, cost=COST) <= sweep_time_s(area, inside, cost=COST)
+
+
 @settings(max_examples=10, deadline=None)
 @given(st.integers(0, 10_000), st.integers(5, 250), st.booleans())
 def test_camera_aware_path_images_every_point_with_the_photos_it_takes(
