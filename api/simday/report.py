@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.simday.flow import DayResult
-from api.simday.truth import ViolationResult
+from api.simday.truth import ClueFact, ViolationResult
 from api.tickets.flows import TicketConfig
 
 __all__ = ["print_report", "report_dict", "write_report"]
@@ -129,19 +129,19 @@ def report_dict(result: DayResult) -> dict[str, Any]:
         },
         "cost": _cost(result),
         "violations": [_violation_row(r) for r in score.results if r.first_active is not None],
-        "false_clues": [
-            {
-                "clue_id": c.clue_id,
-                "class": c.detection_class,
-                "confidence": round(c.confidence, 3),
-                "first_seen_at": _iso(c.first_seen_at),
-                "lon_lat": [
-                    round(shapely.centroid(c.geom).x, 6),
-                    round(shapely.centroid(c.geom).y, 6),
-                ],
-            }
-            for c in score.false_clues
-        ],
+        "false_clues": [_false_clue_row(c) for c in score.false_clues],
+    }
+
+
+def _false_clue_row(c: ClueFact) -> dict[str, Any]:
+    """One false clue: what, how confident, when first seen and where (for review)."""
+    centre = shapely.centroid(c.geom)
+    return {
+        "clue_id": c.clue_id,
+        "class": c.detection_class,
+        "confidence": round(c.confidence, 3),
+        "first_seen_at": _iso(c.first_seen_at),
+        "lon_lat": [round(centre.x, 6), round(centre.y, 6)],
     }
 
 
