@@ -50,10 +50,13 @@ def relative_light(
     *,
     grow: float = 10.0,
     floor: float = 1.0,
+    max_context_px: int = 2048,
 ) -> float | None:
     """Mean luma inside the box over the median luma of its context window; ``None`` if unread.
 
-    ``floor`` (luma units) keeps a pitch-black context from blowing the ratio up.
+    ``floor`` (luma units) keeps a pitch-black context from blowing the ratio up;
+    ``max_context_px`` bounds each side of the window (never below the box's own), so a large
+    box in an orthophoto read by windows does not pull tens of megapixels per detection.
     """
     if not (grow >= 0 and math.isfinite(grow)) or not floor > 0:
         raise ValueError(f"grow must be finite and ≥ 0 and floor > 0, got {grow}, {floor}")
@@ -64,8 +67,8 @@ def relative_light(
     if bx1 <= bx0 or by1 <= by0:
         return None
     gx, gy = grow * (bx1 - bx0), grow * (by1 - by0)
-    cx0, cy0 = max(math.floor(bx0 - gx), 0), max(math.floor(by0 - gy), 0)
-    cx1, cy1 = min(math.ceil(bx1 + gx), w), min(math.ceil(by1 + gy), h)
+    cx0, cx1 = _context(bx0, bx1, gx, w, max_context_px)
+    cy0, cy1 = _context(by0, by1, gy, h, max_context_px)
     window = read(TileWindow(-1, cx0, cy0, cx1 - cx0, cy1 - cy0))
     if window is None:
         return None
@@ -75,3 +78,17 @@ def relative_light(
     step = max(1, math.ceil(math.sqrt(window.shape[0] * window.shape[1] / _SAMPLE_PX)))
     scene = luminance(window[::step, ::step])
     return float(inside.mean()) / max(float(np.median(scene)), floor)
+
+
+def _context(b0: int, b1: int, grow_px: float, size: int, max_px: int) -> tuple[int, int]:
+    """One axis of the context window: the box grown by ``grow_px`` each side, clipped to the
+    image, and at most ``max_px`` long (centred on the box, never cutting it)."""
+    c0, c1 = max(math.floor(b0 - grow_px), 0), min(math.ceil(b1 + grow_px), size)
+    excess = (c1 - c0) - max(max_px, b1 - b0)
+    if excess > 0:
+        cut0 = min(excess // 2 + excess % 2, b0 - c0)
+        cut1 = min(excess - cut0, c1 - b1)
+        c0, c1 = c0 + cut0, c1 - cut1
+        if (rest := (c1 - c0) - max(max_px, b1 - b0)) > 0:  # one side was short: cut the other
+            c0 = min(c0 + rest, b0)
+    return c0, c1

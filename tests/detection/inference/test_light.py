@@ -61,3 +61,20 @@ def test_a_black_scene_does_not_blow_the_ratio_up() -> None:
     assert relative_light(_reader(image), (100, 100), (40.0, 40.0, 60.0, 60.0)) == pytest.approx(
         50.0, rel=1e-5
     )
+
+
+def test_the_context_window_is_bounded_around_the_box() -> None:
+    calls: list[TileWindow] = []
+    image = np.full((3000, 5000, 3), 10, np.uint8)
+    image[1000:1200, 500:800] = 200
+    box = (500.0, 1000.0, 800.0, 1200.0)  # grown 10x: 3000+ px each way, clipped to the image
+    light = relative_light(_reader(image, calls), (5000, 3000), box, max_context_px=1024)
+    (win,) = calls
+    assert win.width == 1024
+    assert win.height == 1024
+    x0, y0, x1, y1 = (int(v) for v in box)
+    assert win.col_off <= x0
+    assert x1 <= win.col_off + win.width
+    assert win.row_off <= y0
+    assert y1 <= win.row_off + win.height
+    assert light == pytest.approx(20.0)
