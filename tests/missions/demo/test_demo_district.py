@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import shapely
 
-from missions.demo.district import CORE_AREA_M2, make_demo_district, place_nests
+from missions.demo.district import (
+    CORE_AREA_M2,
+    core_nest_count,
+    make_demo_district,
+    place_nests,
+)
 from missions.grid import GridAttributes, assign_attributes, build_grid
 
 
@@ -72,3 +77,20 @@ def test_init_demo_is_idempotent(tmp_path: object) -> None:
     assert len(load_cells(engine)) == len(first.built.cells) == len(second.built.cells)
     assert load_nests(engine) == first.nests == second.nests
     engine.dispose()
+
+
+def test_the_core_gets_nests_of_its_own_sized_by_its_demand(demo: tuple) -> None:  # type: ignore[type-arg]
+    district, cells = demo
+    nests = place_nests(cells, district.nofly)
+    core = district.priority[district.priority["priority"] == "core"].geometry.iloc[0]
+    inside = sum(bool(shapely.contains_xy(core, n.lon, n.lat)) for n in nests)
+    # 12 km² every 2 h = 1,667 m²/s; one nest's ideal rate is 135 m × 12 m/s × 0.48 = 783 m²/s
+    assert core_nest_count(CORE_AREA_M2) == 3
+    assert inside == 3
+
+
+def test_core_nest_count_grows_with_the_core_and_is_at_least_one() -> None:
+    assert core_nest_count(1.0) == 1
+    assert core_nest_count(4e6) == 1
+    assert core_nest_count(6e6) == 2
+    assert core_nest_count(40e6) == 8
