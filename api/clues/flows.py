@@ -128,6 +128,7 @@ def _merge(
             footprint,
             [s.observed_at for s in seen],
             lights=[s.light for s in seen],
+            scores=[s.score for s in seen],
         ),
         permits=ctx.permits,
         observed=ctx.observed,

@@ -35,7 +35,9 @@ __all__ = [
 class ClueStatus(StrEnum):
     """What the rules made of a clue; only ``active`` clues become tickets.
 
-    ``unconfirmed``: a structure seen only in night hours, waiting for a daylight look.
+    ``unconfirmed``: a structure seen only in night hours, waiting for a daylight look, or a
+    clue the rules would make active whose best score is below the activation floor, waiting
+    for a surer sighting.
     """
 
     ACTIVE = "active"
@@ -57,6 +59,7 @@ class RuleName(StrEnum):
     NEW_DUMPING = "new_dumping"
     NIGHT_ONLY = "night_only"
     UNLIT_AT_NIGHT = "unlit_at_night"
+    LOW_CONFIDENCE = "low_confidence"
 
 
 class RuleFiring(BaseModel):

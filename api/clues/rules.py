@@ -20,7 +20,10 @@
   night the detector takes pools and tarps for them);
 * so must a waste pile (``new_dumping``): dumping is an event, and a pile already there on the
   first daylight look (or a look-alike the detector keeps calling waste: a container, a roof)
-  is a ``baseline`` record for review, not a new dumping.
+  is a ``baseline`` record for review, not a new dumping;
+* and whatever would be active stays ``unconfirmed`` (``low_confidence``) while no sighting
+  scores ``min_active_confidence``: the detector scores some look-alikes low but on every pass,
+  and such a clue is kept for review, not sent out. Clues without scores are judged as before.
 
 "Inside" means the clue's footprint centroid lies in the area: a polygon a few metres off a
 site edge still belongs to the site, and the test is the same on every backend.
@@ -75,20 +78,26 @@ class ObservedArea:
 class ClueFacts:
     """What the rules look at: class, WGS-84 footprint, when it was seen and how lit it was.
 
-    ``lights`` runs parallel to ``seen_at`` (one entry per sighting, ``None`` when not
-    measured); empty means none was measured.
+    ``lights`` and ``scores`` run parallel to ``seen_at`` (one entry per sighting; a light is
+    ``None`` when not measured); empty means none was given.
     """
 
     detection_class: DetectionClass
     footprint: shapely.Geometry
     seen_at: Sequence[datetime]
     lights: Sequence[float | None] = ()
+    scores: Sequence[float] = ()
 
     def __post_init__(self) -> None:
         if self.lights and len(self.lights) != len(self.seen_at):
             raise ValueError(
                 f"{len(self.lights)} light values for {len(self.seen_at)} sightings: give one "
                 "per sighting (None where not measured), or none"
+            )
+        if self.scores and len(self.scores) != len(self.seen_at):
+            raise ValueError(
+                f"{len(self.scores)} scores for {len(self.seen_at)} sightings: give one per "
+                "sighting, or none"
             )
 
 
@@ -107,6 +116,28 @@ def judge(
     config: ClueConfig,
 ) -> Judgement:
     """Apply the rules of the clue's class and say what it is, with every reason."""
+    verdict = _judge_class(facts, permits=permits, observed=observed, config=config)
+    floor = config.min_active_confidence
+    if verdict.status is not ClueStatus.ACTIVE or floor is None or not facts.scores:
+        return verdict
+    best = max(facts.scores)
+    if best >= floor:
+        return verdict
+    reason = (
+        f"best score {best:.2f} in {len(facts.scores)} sighting(s), below the {floor:g} an "
+        "active clue needs: kept for review until a surer sighting"
+    )
+    firing = RuleFiring(rule=RuleName.LOW_CONFIDENCE, reason=reason)
+    return Judgement(ClueStatus.UNCONFIRMED, None, [*verdict.firings, firing])
+
+
+def _judge_class(
+    facts: ClueFacts,
+    *,
+    permits: Sequence[PermitArea],
+    observed: Sequence[ObservedArea],
+    config: ClueConfig,
+) -> Judgement:
     centre = shapely.centroid(facts.footprint)
     last = max(facts.seen_at)
     cls = facts.detection_class

@@ -220,6 +220,37 @@ def test_the_light_rule_can_be_turned_off_and_bad_light_is_named(engine: Engine)
         Detection.from_geojson_feature(feature("muck_truck", NIGHT, light=-1), 3)
 
 
+def test_a_clue_scored_low_on_every_pass_waits_for_a_surer_sighting(
+    engine: Engine, around: shapely.Polygon
+) -> None:
+    observed = [(around, datetime(2026, 11, 1, tzinfo=UTC), "earlier-flight")]
+    (low,) = ingest(engine, feature("illegal_structure", DAY, score=0.3), observed=observed)
+    assert (low.status, rules(low)) == (
+        ClueStatus.UNCONFIRMED,
+        [RuleName.NEW_STRUCTURE, RuleName.LOW_CONFIDENCE],
+    )
+    assert "best score 0.30 in 1 sighting(s), below the 0.4 an" in low.rules[1]["reason"]
+    # the same look-alike again at the same low score: still only kept for review
+    (again,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", score=0.3))
+    assert (again.id, again.status, again.sighting_count) == (low.id, ClueStatus.UNCONFIRMED, 2)
+    # one surer sighting makes it active, with the rule that judged it
+    (sure,) = ingest(engine, feature("illegal_structure", "2026-11-25T02:00:00Z", score=0.5))
+    assert (sure.id, sure.status) == (low.id, ClueStatus.ACTIVE)
+    assert rules(sure) == [RuleName.NEW_STRUCTURE]
+    # the floor only holds back what would be active: a suppressed clue stays suppressed
+    (day,) = ingest(engine, feature("muck_truck", DAY, 500.0, score=0.3))
+    assert (day.status, rules(day)) == (ClueStatus.SUPPRESSED, [RuleName.DAYTIME_ACTIVITY])
+
+
+def test_the_confidence_floor_can_be_turned_off_and_must_be_a_score(engine: Engine) -> None:
+    config = ClueConfig(min_active_confidence=None)
+    (row,) = ingest(engine, feature("construction_machinery", NIGHT, score=0.26), config=config)
+    assert (row.status, rules(row)) == (ClueStatus.ACTIVE, [RuleName.NIGHT_HOURS])
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="min_active_confidence"):
+            ClueConfig(min_active_confidence=bad)
+
+
 def test_night_hours_are_configurable(engine: Engine) -> None:
     from datetime import time
 
@@ -252,3 +283,17 @@ def test_evidence_crop_is_stored_by_content_hash(engine: Engine, tmp_path: Path)
         assert img.size == (40 + 2 * 16, 40 + 2 * 16)  # 25 % of 40 px < 16 px minimum margin
     missing = next(r for k, r in sightings.items() if k != "f1")
     assert (missing.crop_path, missing.frame_path) == (None, "gone.png")
+
+
+def test_clue_facts_want_one_light_and_one_score_per_sighting() -> None:
+    from api.clues.detection import DetectionClass
+    from api.clues.rules import ClueFacts
+
+    at = [datetime(2026, 11, 23, 2, tzinfo=UTC), datetime(2026, 11, 23, 4, tzinfo=UTC)]
+    box = shapely.box(0, 0, 1e-4, 1e-4)
+    cls = DetectionClass.ILLEGAL_STRUCTURE
+    assert ClueFacts(cls, box, at, lights=[None, 2.0], scores=[0.3, 0.5]).scores == [0.3, 0.5]
+    with pytest.raises(ValueError, match="1 light values for 2 sightings"):
+        ClueFacts(cls, box, at, lights=[2.0])
+    with pytest.raises(ValueError, match="3 scores for 2 sightings"):
+        ClueFacts(cls, box, at, scores=[0.1, 0.2, 0.3])
