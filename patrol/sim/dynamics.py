@@ -64,6 +64,16 @@ class NightHours:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
 
+    def meets(self, start: datetime, end: datetime) -> bool:
+        """Whether [``start``, ``end``) holds any moment of the night hours."""
+        if self.contains(start):
+            return True
+        local = start.astimezone(self.tz)  # outside them, night next begins at ``self.start``
+        begins = datetime.combine(local.date(), self.start, tzinfo=self.tz)
+        if begins <= local:
+            begins += timedelta(days=1)
+        return begins < end
+
 
 @dataclass(frozen=True)
 class Block:
@@ -103,8 +113,9 @@ class Violation:
     ground from ``appears_at`` until ``disappears_at`` (``None``: beyond the horizon); a
     ``night_only`` object (lit machinery of a night site) is there only in night hours, a
     ``day_only`` one (legal machinery of a permitted site) only outside them. ``legal`` objects
-    stand inside a permit and must not become tickets; ``preexisting`` ones were there before the
-    simulation starts (the baseline).
+    stand inside a permit, or are lawful daytime traffic (a muck truck that stops and leaves
+    outside night hours: only night transport is a violation), and must not become tickets;
+    ``preexisting`` ones were there before the simulation starts (the baseline).
     """
 
     violation_id: str
@@ -319,7 +330,9 @@ def _transients(ctx: _Ctx, dyn: Dynamics) -> None:
         stay_h = float(ctx.rng.uniform(*dyn.muck_truck_stay_h))
         obj = _place_ground(ctx, _truck(lit=ctx.night.contains(at)), ctx.local_square)
         if obj is not None:
-            ctx.add(obj, at, at + timedelta(hours=stay_h))
+            leaves = at + timedelta(hours=stay_h)
+            # a truck stopping by day is traffic, the night-construction rule's view too
+            ctx.add(obj, at, leaves, legal=not ctx.night.meets(at, leaves))
 
 
 def _truck(lit: bool) -> Factory:

@@ -204,6 +204,35 @@ def test_muck_trucks_are_transient(world: SimWorld) -> None:
         assert timedelta(minutes=30) <= v.disappears_at - v.appears_at <= timedelta(hours=3)
 
 
+def test_a_muck_truck_is_a_violation_only_when_its_stop_meets_night_hours(
+    world: SimWorld,
+) -> None:
+    trucks = [v for v in world.violations if v.kind is ObjectKind.MUCK_TRUCK]
+    assert {v.legal for v in trucks} == {True, False}  # BUSY has both on three days
+    for v in trucks:
+        assert v.disappears_at is not None
+        # every minute of the stay and its last instant: a night part shorter than a minute
+        # lies at one end of it
+        stay = [v.appears_at + timedelta(minutes=m) for m in range(0, 181)]
+        stay = [t for t in stay if t < v.disappears_at] + [
+            v.disappears_at - timedelta(seconds=1e-3)
+        ]
+        at_night = any(world.is_night(t) for t in stay)
+        assert v.legal == (not at_night)
+        assert (v.day_only, v.night_only) == (False, False)  # there all its stay, lit or not
+
+
+def test_night_hours_met_by_a_stay() -> None:
+    night = NightHours()  # 22:00–06:00 Shanghai = 14:00–22:00 UTC
+    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)  # 20:00 local
+    assert not night.meets(at, at + timedelta(hours=2))  # leaves at 22:00 sharp
+    assert night.meets(at, at + timedelta(hours=2, minutes=1))
+    assert night.meets(at + timedelta(hours=9), at + timedelta(hours=9, minutes=5))  # 05:00
+    morning = datetime(2026, 5, 1, 22, 0, tzinfo=UTC)  # 06:00 local: the night just ended
+    assert not night.meets(morning, morning + timedelta(hours=15, minutes=59))
+    assert night.meets(morning, morning + timedelta(hours=16, minutes=1))
+
+
 def test_night_construction_is_lit_and_active_only_at_night(world: SimWorld) -> None:
     sites = [v for v in world.violations if v.night_only and not v.legal]
     assert sites
@@ -216,7 +245,7 @@ def test_night_construction_is_lit_and_active_only_at_night(world: SimWorld) -> 
 
 
 def test_legal_machinery_only_inside_permits_and_only_by_day(world: SimWorld) -> None:
-    legal = [v for v in world.violations if v.legal]
+    legal = [v for v in world.violations if v.legal and v.kind is not ObjectKind.MUCK_TRUCK]
     assert legal
     permit_wgs = PERMITS.geometry.iloc[0].buffer(1e-7)
     noon, midnight = datetime(2026, 5, 2, 4, tzinfo=UTC), datetime(2026, 5, 2, 16, tzinfo=UTC)
@@ -226,6 +255,9 @@ def test_legal_machinery_only_inside_permits_and_only_by_day(world: SimWorld) ->
         assert v.active_at(noon)
         assert not v.active_at(midnight)
     assert not any(v.day_only for v in world.violations if not v.legal)
+    assert all(
+        v.day_only for v in world.violations if v.legal and v.kind is not ObjectKind.MUCK_TRUCK
+    )
 
 
 def test_expired_permits_make_nothing_legal() -> None:
@@ -242,7 +274,7 @@ def test_expired_permits_make_nothing_legal() -> None:
         dynamics=BUSY,
         permits=expired,
     )
-    assert not any(v.legal for v in w.violations)
+    assert not any(v.legal for v in w.violations if v.kind is not ObjectKind.MUCK_TRUCK)
     assert all(b.reason != "permit" for b in w.blocks)
 
 
