@@ -145,11 +145,14 @@ def seed(url: str, data_dir: Path) -> None:
 
 
 def seed_plan_and_tickets(engine: Engine, now: datetime) -> None:
-    """A daytime schedule from the next 08:00 local (nests idle now), a ticket per jurisdiction."""
+    """A 4 h daytime schedule starting 2–19 h from now (nests idle now, the bars within the
+    dispatcher's 24 h timeline), a ticket per jurisdiction."""
     local = now.astimezone(TZ)
-    start = local.replace(hour=8, minute=0, second=0, microsecond=0)
-    if start <= local + timedelta(hours=1):
-        start += timedelta(days=1)
+    start = (local + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    if not 7 <= start.hour < 15:  # daytime (07:00–19:00) for all 4 h, else the next 08:00
+        start = start.replace(hour=8)
+        if start <= local:
+            start += timedelta(days=1)
     plan_day(engine, start=start, hours=4.0, tz=TZ)
     category = load_category_table().get("general_report")
     specs = [
