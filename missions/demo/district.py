@@ -31,8 +31,9 @@ from scipy.cluster.vq import kmeans2
 
 from missions.fleet import DroneProfile, Nest
 from missions.geo.crs import WGS84, gcj02_to_wgs84_geoms, utm_crs_for
-from missions.geo.layers import JurisdictionLevel, PermitKind, PriorityClass
+from missions.geo.layers import DEFAULT_REVISIT_S, JurisdictionLevel, PermitKind, PriorityClass
 from missions.planning.camera import patrol_survey
+from missions.planning.metrics import ideal_rate_m2_per_s
 
 __all__ = [
     "DemoDistrict",
@@ -48,7 +49,6 @@ CORE_CENTRE_WGS84 = (113.3615, 22.9405)
 # nests of its own (:func:`core_nest_count`). A 40 km² core (5,556 m²/s) asked more than the
 # whole fleet can image and met 26 % of its visits.
 CORE_AREA_M2 = 12e6
-CORE_REVISIT_S = 7200.0
 LOW_BEYOND_M = 12_000.0
 N_JURISDICTIONS = 16
 N_NESTS = 16
@@ -188,17 +188,14 @@ def make_demo_district(seed: int = 20241) -> DemoDistrict:
     )
 
 
-def core_nest_count(core_area_m2: float, profile: DroneProfile | None = None) -> int:
-    """Nests the core needs of its own: its imaging demand over one nest's ideal rate, rounded up.
-
-    The ideal rate is swath spacing × cruise speed × the airborne share between charges (no
-    transit, turns or overlap losses); the nests around the core make up for those losses.
+def core_nest_count(demand_m2_per_s: float, profile: DroneProfile | None = None) -> int:
+    """Nests the core needs of its own: its imaging demand (Σ area / revisit target) over one
+    nest's ideal rate (:func:`~missions.planning.metrics.ideal_rate_m2_per_s`: no transit,
+    turns or overlap losses; the nests around the core make up for those), rounded up.
     """
     p = profile or DroneProfile()
-    survey = patrol_survey(p.camera)
-    duty = p.plannable_s / (p.plannable_s + p.charge_time_s)
-    rate = survey.swath_spacing_m * p.cruise_speed_mps * duty
-    return max(1, int(np.ceil(core_area_m2 / CORE_REVISIT_S / rate)))
+    rate = ideal_rate_m2_per_s(p, patrol_survey(p.camera).swath_spacing_m)
+    return max(1, int(np.ceil(demand_m2_per_s / rate)))
 
 
 def _kmeans_sites(
@@ -231,9 +228,12 @@ def place_nests(cells: gpd.GeoDataFrame, nofly: gpd.GeoDataFrame, seed: int = 20
     """
     centres = np.column_stack([cells.geometry.centroid.x, cells.geometry.centroid.y])
     is_core = (cells["priority"] == PriorityClass.CORE.value).to_numpy()
-    area = cells.geometry.area.to_numpy()
+    target = DEFAULT_REVISIT_S[PriorityClass.CORE]
+    if "revisit_target_s" in cells:
+        target = cells["revisit_target_s"].to_numpy(dtype=float)[is_core]
+    demand = float(np.sum(cells.geometry.area.to_numpy()[is_core] / target))
     rng = np.random.default_rng(seed)
-    k_core = min(N_NESTS - 1, core_nest_count(float(area[is_core].sum()))) if is_core.any() else 0
+    k_core = min(N_NESTS - 1, core_nest_count(demand)) if is_core.any() else 0
     core_sites = _kmeans_sites(centres[is_core], k_core, rng)
     rest = ~is_core
     weight = cells["priority"][rest].map({"standard": 1.0, "low": 0.5}).fillna(1.0).to_numpy()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from missions.fleet.profiles import Nest, NestStatus
+from missions.fleet.profiles import DroneProfile, Nest, NestStatus
 from missions.geo.layers import PriorityClass
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "capacity_bound",
     "class_metrics",
     "deadline_chain",
+    "ideal_rate_m2_per_s",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -131,6 +132,12 @@ class CapacityBound:
         return self._ratio(self.planned_fleet_m2_per_s)
 
 
+def ideal_rate_m2_per_s(profile: DroneProfile, swath_m: float) -> float:
+    """One drone's ideal imaging rate: swath × cruise × the airborne share between charges."""
+    duty = profile.plannable_s / (profile.plannable_s + profile.charge_time_s)
+    return swath_m * profile.cruise_speed_mps * duty
+
+
 def capacity_bound(
     *,
     nests: Sequence[Nest],
@@ -142,13 +149,9 @@ def capacity_bound(
     planned_fleet_m2_per_s: float,
 ) -> CapacityBound:
     """Capacity bound of a fleet for cells with these areas, targets and daytime limits."""
-    fleet = 0.0
-    for n in nests:
-        if n.status is NestStatus.OFFLINE:
-            continue
-        p = n.profile
-        duty = p.plannable_s / (p.plannable_s + p.charge_time_s)
-        fleet += swath_m * p.cruise_speed_mps * duty
+    fleet = sum(
+        ideal_rate_m2_per_s(n.profile, swath_m) for n in nests if n.status is not NestStatus.OFFLINE
+    )
     rate = area_m2 / revisit_s
     return CapacityBound(
         demand_m2_per_s=float(np.sum(rate)),

@@ -85,12 +85,12 @@ def test_the_core_gets_nests_of_its_own_sized_by_its_demand(demo: tuple) -> None
     core = district.priority[district.priority["priority"] == "core"].geometry.iloc[0]
     inside = sum(bool(shapely.contains_xy(core, n.lon, n.lat)) for n in nests)
     # 12 km² every 2 h = 1,667 m²/s; one nest's ideal rate is 135 m × 12 m/s × 0.48 = 783 m²/s
-    assert core_nest_count(CORE_AREA_M2) == 3
+    assert core_nest_count(CORE_AREA_M2 / 7200) == 3
     assert inside == 3
 
 
 def test_core_nest_count_grows_with_the_core_and_is_at_least_one() -> None:
-    assert core_nest_count(1.0) == 1
-    assert core_nest_count(4e6) == 1
-    assert core_nest_count(6e6) == 2
-    assert core_nest_count(40e6) == 8
+    assert core_nest_count(1e-3) == 1
+    assert core_nest_count(4e6 / 7200) == 1
+    assert core_nest_count(6e6 / 7200) == 2
+    assert core_nest_count(40e6 / 7200) == 8
