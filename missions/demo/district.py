@@ -31,7 +31,7 @@ from scipy.cluster.vq import kmeans2
 
 from missions.fleet import DroneProfile, Nest
 from missions.geo.crs import WGS84, gcj02_to_wgs84_geoms, utm_crs_for
-from missions.geo.layers import DEFAULT_REVISIT_S, JurisdictionLevel, PermitKind, PriorityClass
+from missions.geo.layers import JurisdictionLevel, PermitKind, PriorityClass
 from missions.planning.camera import patrol_survey
 from missions.planning.metrics import ideal_rate_m2_per_s
 
@@ -215,7 +215,7 @@ def _kmeans_sites(
 
 
 def place_nests(cells: gpd.GeoDataFrame, nofly: gpd.GeoDataFrame, seed: int = 20241) -> list[Nest]:
-    """16 nest sites over metric ``cells`` (with a ``priority`` column): core first, then the rest.
+    """16 nest sites over ``assign_attributes``' metric cells: core first, then the rest.
 
     Round-the-clock work wants nests *inside* the core, where no battery goes to transit. On a
     demo day's plan (24 h from midnight), sites from one k-means over all cells weighted by
@@ -228,9 +228,7 @@ def place_nests(cells: gpd.GeoDataFrame, nofly: gpd.GeoDataFrame, seed: int = 20
     """
     centres = np.column_stack([cells.geometry.centroid.x, cells.geometry.centroid.y])
     is_core = (cells["priority"] == PriorityClass.CORE.value).to_numpy()
-    target = DEFAULT_REVISIT_S[PriorityClass.CORE]
-    if "revisit_target_s" in cells:
-        target = cells["revisit_target_s"].to_numpy(dtype=float)[is_core]
+    target = cells["revisit_target_s"].to_numpy(dtype=float)[is_core]
     demand = float(np.sum(cells.geometry.area.to_numpy()[is_core] / target))
     rng = np.random.default_rng(seed)
     k_core = min(N_NESTS - 1, core_nest_count(demand)) if is_core.any() else 0
