@@ -145,7 +145,7 @@ def seed(url: str, data_dir: Path) -> None:
 
 
 def seed_plan_and_tickets(engine: Engine, now: datetime) -> None:
-    """A 4 h daytime schedule starting 2–19 h from now (nests idle now, the bars within the
+    """A 4 h daytime schedule starting 1–19 h from now (nests idle now, the bars within the
     dispatcher's 24 h timeline), a ticket per jurisdiction."""
     local = now.astimezone(TZ)
     start = (local + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
