@@ -93,6 +93,9 @@ def train(
     device: Annotated[Device, typer.Option(help="auto, cpu or cuda")] = Device.AUTO,
     workers: Annotated[int, typer.Option(help="dataloader worker processes")] = 1,
     hours: Annotated[float | None, typer.Option(help="wall-time budget in hours")] = None,
+    lr0: Annotated[
+        float, typer.Option(help="initial learning rate (lower it to fine-tune gently)")
+    ] = TrainConfig.lr0,
 ) -> None:
     """Train a detector from scratch, offline; saves weights plus config JSON."""
     from detection.training.train import train as run_training  # noqa: PLC0415 - torch
@@ -110,6 +113,7 @@ def train(
             device=device,
             workers=workers,
             time_limit_h=hours,
+            lr0=lr0,
         )
         result = run_training(cfg)
     except DetectionError as e:

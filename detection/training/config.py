@@ -75,6 +75,8 @@ class TrainConfig:
             raise TrainingError(f"epochs={self.epochs} and batch={self.batch} must be >= 1")
         if self.time_limit_h is not None and self.time_limit_h <= 0:
             raise TrainingError("time_limit_h must be positive hours, or None for no limit")
+        if not 0 < self.lr0 <= 1:
+            raise TrainingError(f"lr0={self.lr0} must be a learning rate in (0, 1], e.g. 0.0015")
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (paths and enums as strings)."""
