@@ -40,9 +40,11 @@ class ClueConfig:
     confirm_structures_in_daylight: bool = True
     night_work_light_ratio: float | None = 4.0
     # chosen on simulated days 4 and 5 (`nestpatrol sim run --seed 4|5`, not the days scored in
-    # the notes): false active clues scored at most 0.34 (6 of 7; one look-alike at 0.84), true
-    # ones at least 0.465; 0.4 lies between, below the 0.6 that makes a ticket
-    min_active_confidence: float | None = 0.4
+    # the notes) with the bundled model (its night fine-tune): false active clues scored at most
+    # 0.627 (17 of them, mostly piles guessed in the dark), true ones at least 0.72; 0.67 is the
+    # middle of that gap. It lies above the 0.6 that makes a ticket, so every active clue is
+    # ticketed; a model of the city's own needs its floor chosen again the same way
+    min_active_confidence: float | None = 0.67
     evidence_dir: Path | None = None
     crop_margin_frac: float = 0.25
     crop_min_margin_px: int = 16

@@ -44,15 +44,15 @@ def test_repeated_sightings_merge_and_keep_the_best_score(
     engine: Engine, around: shapely.Polygon
 ) -> None:
     observed = [(around, datetime(2026, 11, 1, tzinfo=UTC), "earlier-flight")]
-    (first,) = ingest(engine, feature("illegal_structure", DAY, score=0.6), observed=observed)
+    (first,) = ingest(engine, feature("illegal_structure", DAY, score=0.7), observed=observed)
     assert first.status == ClueStatus.ACTIVE
     assert rules(first) == [RuleName.NEW_STRUCTURE]
-    assert first.confidence == pytest.approx(0.6)
+    assert first.confidence == pytest.approx(0.7)
     # a later flight: 4 m away, another frame → the same clue, its best score
-    (again,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 4.0, score=0.8))
+    (again,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 4.0, score=0.9))
     assert again.id == first.id
     assert again.sighting_count == 2
-    assert again.confidence == pytest.approx(0.8)
+    assert again.confidence == pytest.approx(0.9)
     # 60 m away is another object
     (other,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", 60.0))
     assert other.id != first.id
@@ -229,12 +229,12 @@ def test_a_clue_scored_low_on_every_pass_waits_for_a_surer_sighting(
         ClueStatus.UNCONFIRMED,
         [RuleName.NEW_STRUCTURE, RuleName.LOW_CONFIDENCE],
     )
-    assert "best score 0.30 in 1 sighting(s), below the 0.4 an" in low.rules[1]["reason"]
+    assert "best score 0.30 in 1 sighting(s), below the 0.67 an" in low.rules[1]["reason"]
     # the same look-alike again at the same low score: still only kept for review
     (again,) = ingest(engine, feature("illegal_structure", "2026-11-24T02:00:00Z", score=0.3))
     assert (again.id, again.status, again.sighting_count) == (low.id, ClueStatus.UNCONFIRMED, 2)
     # one surer sighting makes it active, with the rule that judged it
-    (sure,) = ingest(engine, feature("illegal_structure", "2026-11-25T02:00:00Z", score=0.5))
+    (sure,) = ingest(engine, feature("illegal_structure", "2026-11-25T02:00:00Z", score=0.8))
     assert (sure.id, sure.status) == (low.id, ClueStatus.ACTIVE)
     assert rules(sure) == [RuleName.NEW_STRUCTURE]
     # the floor only holds back what would be active: a suppressed clue stays suppressed
