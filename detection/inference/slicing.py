@@ -7,6 +7,14 @@ region the two tiles share (``MergeMetric.SHARED_IOU``): both tiles see identica
 so one object gives near-identical boxes inside the shared region, however large it is, while
 two neighbouring objects stay apart. Joined boxes become their union, scored by the best part.
 Merging needs an overlap of at least one pixel between tiles.
+
+One case the shared-region IoU misses: a tile that sees only a corner of an object may box
+just the part it recognises (the top of a crane's cab, not the full width of the machine), so
+inside the shared region its box is narrower than the other tile's. Such a box is a *partial
+view*: it touches a side of its own tile beyond which the other tile goes on. A partial view
+whose shared-region part lies within the other box's (``SliceConfig.partial_view_ios``,
+intersection over the smaller) joins it too. Two objects side by side are not joined by this:
+neither box lies inside the other.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ class SliceConfig:
     merge_metric: MergeMetric = MergeMetric.SHARED_IOU
     merge_threshold: float = 0.5
     tiles_per_batch: int = 8
+    partial_view_ios: float | None = 0.9
 
     def __post_init__(self) -> None:
         if self.tile_size_px is not None and self.tile_size_px < 32:
@@ -51,6 +60,9 @@ class SliceConfig:
             raise ValueError(f"merge_threshold {self.merge_threshold} must be within (0, 1]")
         if self.tiles_per_batch < 1:
             raise ValueError(f"tiles_per_batch {self.tiles_per_batch} must be >= 1")
+        ios = self.partial_view_ios
+        if ios is not None and not 0.0 < ios <= 1.0:
+            raise ValueError(f"partial_view_ios {ios} must be within (0, 1], or None (off)")
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,45 @@ def _pair_scores(
     return out
 
 
+def _cut_by_tile(
+    box: NDArray[np.float64], own: NDArray[np.float64], other: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """The box touches a side of its own tile beyond which the other tile goes on."""
+    tol = 1.0
+    return (
+        ((box[:, 0] <= own[:, 0] + tol) & (other[:, 0] < own[:, 0]))
+        | ((box[:, 1] <= own[:, 1] + tol) & (other[:, 1] < own[:, 1]))
+        | ((box[:, 2] >= own[:, 2] - tol) & (other[:, 2] > own[:, 2]))
+        | ((box[:, 3] >= own[:, 3] - tol) & (other[:, 3] > own[:, 3]))
+    )
+
+
+def _partial_view_ios(
+    boxes: NDArray[np.float64], tiles: NDArray[np.float64], i: NDArray[np.intp], j: NDArray[np.intp]
+) -> NDArray[np.float64]:
+    """Per pair: in the tiles' shared region, the smaller box's share inside the other's, when
+    the smaller one is a partial view (cut by its own tile); 0 otherwise."""
+    shared = np.concatenate(
+        [np.maximum(tiles[i, :2], tiles[j, :2]), np.minimum(tiles[i, 2:], tiles[j, 2:])], 1
+    )
+    a, b = _clip_boxes(boxes[i], shared), _clip_boxes(boxes[j], shared)
+    iw = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+    ih = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
+    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
+    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    cut = np.where(
+        area_a <= area_b,
+        _cut_by_tile(boxes[i], tiles[i], tiles[j]),
+        _cut_by_tile(boxes[j], tiles[j], tiles[i]),
+    )
+    smaller = np.minimum(area_a, area_b)
+    ios: NDArray[np.float64] = np.divide(
+        inter, smaller, out=np.zeros_like(inter), where=smaller > 0
+    )
+    return np.where(cut, ios, 0.0)
+
+
 def merge_across_tiles(
     detections: Sequence[Detection], tiles: Sequence[TileWindow], config: SliceConfig
 ) -> list[Detection]:
@@ -153,6 +204,8 @@ def merge_across_tiles(
     keep = (i < j) & (classes[i] == classes[j]) & (tile_ids[i] != tile_ids[j])
     i, j = i[keep], j[keep]
     same = _pair_scores(boxes, tile_boxes, i, j, config.merge_metric) >= config.merge_threshold
+    if config.merge_metric is MergeMetric.SHARED_IOU and config.partial_view_ios is not None:
+        same |= _partial_view_ios(boxes, tile_boxes, i, j) >= config.partial_view_ios
     n = len(detections)
     graph = coo_matrix((np.ones(int(same.sum())), (i[same], j[same])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)

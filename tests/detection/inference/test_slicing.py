@@ -149,8 +149,29 @@ def test_merge_keeps_same_tile_boxes_apart() -> None:
     assert sorted(d.score for d in merged) == [0.8, 0.9]
 
 
+def test_a_partial_view_cut_by_its_tile_joins_the_full_box_across_the_seam() -> None:
+    """Tile A sees only the top of an object and boxes a narrower part of it, cut by A's
+    bottom edge; tile B sees it whole. In the shared rows 48-64 their IoU is only 0.4."""
+    a_tile, b_tile = TileWindow(0, 0, 0, 64, 64), TileWindow(1, 0, 48, 64, 64)
+    part = Detection(0, "x", 0.4, (10.0, 40.0, 30.0, 64.0))
+    whole = Detection(0, "x", 0.7, (10.0, 42.0, 60.0, 100.0))
+    (merged,) = merge_across_tiles([part, whole], [a_tile, b_tile], SliceConfig())
+    assert (merged.score, merged.box_xyxy_px) == (0.7, (10.0, 40.0, 60.0, 100.0))
+    off = SliceConfig(partial_view_ios=None)
+    assert len(merge_across_tiles([part, whole], [a_tile, b_tile], off)) == 2
+    # the same small box ending short of A's edge is not cut by the tile: a separate object
+    inside = Detection(0, "x", 0.4, (10.0, 40.0, 30.0, 60.0))
+    assert len(merge_across_tiles([inside, whole], [a_tile, b_tile], SliceConfig())) == 2
+    # a cut box beside the other, not inside it, stays apart
+    beside = Detection(0, "x", 0.4, (40.0, 40.0, 60.0, 64.0))
+    narrow = Detection(0, "x", 0.7, (10.0, 42.0, 38.0, 100.0))
+    assert len(merge_across_tiles([beside, narrow], [a_tile, b_tile], SliceConfig())) == 2
+
+
 def test_slice_config_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="overlap_ratio"):
         SliceConfig(overlap_ratio=0.95)
     with pytest.raises(ValueError, match="tile_size_px"):
         SliceConfig(tile_size_px=8)
+    with pytest.raises(ValueError, match="partial_view_ios"):
+        SliceConfig(partial_view_ios=0.0)
