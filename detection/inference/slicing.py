@@ -119,6 +119,33 @@ def _clip_boxes(boxes: NDArray[np.float64], regions: NDArray[np.float64]) -> NDA
     )
 
 
+def _in_shared_region(
+    boxes: NDArray[np.float64], tiles: NDArray[np.float64], i: NDArray[np.intp], j: NDArray[np.intp]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Both boxes of each pair clipped to the region their two tiles share."""
+    shared = np.concatenate(
+        [np.maximum(tiles[i, :2], tiles[j, :2]), np.minimum(tiles[i, 2:], tiles[j, 2:])], 1
+    )
+    return _clip_boxes(boxes[i], shared), _clip_boxes(boxes[j], shared)
+
+
+def _overlap(
+    a: NDArray[np.float64], b: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per pair: intersection area, area of a, area of b."""
+    iw = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+    ih = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
+    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
+    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    return inter, area_a, area_b
+
+
+def _ratio(num: NDArray[np.float64], denom: NDArray[np.float64]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
+    return out
+
+
 def _pair_scores(
     boxes: NDArray[np.float64],
     tiles: NDArray[np.float64],
@@ -126,20 +153,13 @@ def _pair_scores(
     j: NDArray[np.intp],
     metric: MergeMetric,
 ) -> NDArray[np.float64]:
-    a, b = boxes[i], boxes[j]
     if metric is MergeMetric.SHARED_IOU:
-        shared = np.concatenate(
-            [np.maximum(tiles[i, :2], tiles[j, :2]), np.minimum(tiles[i, 2:], tiles[j, 2:])], 1
-        )
-        a, b = _clip_boxes(a, shared), _clip_boxes(b, shared)
-    iw = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
-    ih = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
-    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+        a, b = _in_shared_region(boxes, tiles, i, j)
+    else:
+        a, b = boxes[i], boxes[j]
+    inter, area_a, area_b = _overlap(a, b)
     denom = np.minimum(area_a, area_b) if metric is MergeMetric.IOS else area_a + area_b - inter
-    out: NDArray[np.float64] = np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
-    return out
+    return _ratio(inter, denom)
 
 
 def _cut_by_tile(
@@ -160,25 +180,13 @@ def _partial_view_ios(
 ) -> NDArray[np.float64]:
     """Per pair: in the tiles' shared region, the smaller box's share inside the other's, when
     the smaller one is a partial view (cut by its own tile); 0 otherwise."""
-    shared = np.concatenate(
-        [np.maximum(tiles[i, :2], tiles[j, :2]), np.minimum(tiles[i, 2:], tiles[j, 2:])], 1
-    )
-    a, b = _clip_boxes(boxes[i], shared), _clip_boxes(boxes[j], shared)
-    iw = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
-    ih = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
-    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    inter, area_a, area_b = _overlap(*_in_shared_region(boxes, tiles, i, j))
     cut = np.where(
         area_a <= area_b,
         _cut_by_tile(boxes[i], tiles[i], tiles[j]),
         _cut_by_tile(boxes[j], tiles[j], tiles[i]),
     )
-    smaller = np.minimum(area_a, area_b)
-    ios: NDArray[np.float64] = np.divide(
-        inter, smaller, out=np.zeros_like(inter), where=smaller > 0
-    )
-    return np.where(cut, ios, 0.0)
+    return np.where(cut, _ratio(inter, np.minimum(area_a, area_b)), 0.0)
 
 
 def merge_across_tiles(
